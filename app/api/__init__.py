@@ -1,0 +1,9 @@
+"""The REST API, v1: bearer-token auth, JSON errors ``{"error": {"code", "message", "fields"}}``, OpenAPI."""
+from flask import Blueprint
+
+from app.extensions import csrf
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)  # the API authenticates with bearer tokens, never with the session cookie
+
+from app.api import auth, errors, routes  # noqa: E402,F401

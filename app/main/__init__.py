@@ -1,0 +1,6 @@
+"""The dashboard, the health check and the worker ping."""
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from app.main import routes  # noqa: E402,F401

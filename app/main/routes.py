@@ -1,0 +1,55 @@
+"""Dashboard, health check, worker ping."""
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.auth.forms import EmptyForm
+from app.main import bp
+from app.queues import QueueUnavailable
+from app.services import dashboard as dashboard_service, health, jobs
+
+
+@bp.route("/")
+@login_required
+def index():
+    return redirect(url_for("main.dashboard"))
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    return render_template("main/dashboard.html", cards=dashboard_service.counts_for(current_user),
+                           ping=jobs.last_ping(), ping_form=EmptyForm())
+
+
+@bp.route("/health")
+def health_check():
+    body, healthy = health.report()
+    return jsonify(body), 200 if healthy else 503
+
+
+@bp.route("/worker-ping", methods=["POST"])
+@login_required
+def worker_ping():
+    if EmptyForm().validate_on_submit():
+        try:
+            jobs.submit_ping(current_user.username)
+        except QueueUnavailable as exc:
+            flash(_("The job queue is unreachable: %(error)s", error=str(exc)), "error")
+        else:
+            flash(_("Ping sent to the workers."), "info")
+    return redirect(url_for("main.dashboard"))
+
+
+@bp.route("/worker-ping/<job_id>")
+@login_required
+def worker_ping_state(job_id: str):
+    try:
+        state = jobs.job_state(job_id)
+    except QueueUnavailable:
+        state = None
+    if state is None or state["func"] != jobs.PING_JOB:
+        return jsonify({"error": {"code": "not_found", "message": "No such job."}}), 404
+    return jsonify(state)

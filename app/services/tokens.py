@@ -1,0 +1,61 @@
+"""API tokens: created once (the plain value is shown once), stored as a SHA-256 hash, revocable."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ApiToken, User
+from app.models.types import utcnow
+from app.services import audit
+
+TOKEN_PREFIX = "ehk_"
+
+
+def hash_token(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token named ``name`` for ``user``; returns the row and the plain value (never stored)."""
+    name = name.strip()[:64]
+    if not name:
+        raise ValueError("A token needs a name.")
+    value = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(value), prefix=value[:10])
+    db.session.add(token)
+    db.session.flush()
+    audit.record("token.create", user, target=token, detail=name)
+    db.session.commit()
+    return token, value
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken | None:
+    """Revoke one of ``user``'s tokens; ``None`` when ``token_id`` is not theirs."""
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        return None
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("token.revoke", user, target=token, detail=token.name)
+        db.session.commit()
+    return token
+
+
+def user_for_token(value: str) -> User | None:
+    """The active user owning the live token ``value``, stamping its last use; else ``None``."""
+    if not value.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(value)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = utcnow()
+    db.session.commit()
+    return token.user

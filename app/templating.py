@@ -1,0 +1,27 @@
+"""Template helpers: time rendering and the language switch."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from app.i18n import LANGUAGE_NAMES
+
+
+def format_time(value: datetime | None) -> Markup:
+    """``<time>`` holding UTC; static/js/app.js rewrites it in the reader's own time zone."""
+    if value is None:
+        return Markup("&mdash;")
+    iso = value.isoformat()
+    text = value.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup(f'<time datetime="{escape(iso)}" data-local>{escape(text)}</time>')
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["time"] = format_time
+
+    @app.context_processor
+    def globals_():
+        from flask_babel import get_locale
+        return {"language_names": LANGUAGE_NAMES, "current_locale": str(get_locale())}

@@ -1,0 +1,129 @@
+"""EvalHub settings, read from environment variables.
+
+Every variable is documented in README.md ("Configuration"). The *embedded default* is what you get with
+neither ``DATABASE_URL`` nor ``REDIS_URL`` set: a SQLite file and an in-process fakeredis queue inside
+``EVALHUB_DATA_DIR``. Outside the embedded default no secret has a usable default: a missing ``SECRET_KEY``
+stops the app at start with a message that says what to set.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def _env_bool(env, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def normalize_database_url(url: str) -> str:
+    """Use pymysql for MySQL/MariaDB URLs and make sure the connection speaks utf8mb4."""
+    if url.startswith("mysql://"):
+        url = "mysql+pymysql://" + url[len("mysql://"):]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    return url
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """The embedded default keeps a generated secret in the data directory so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+class Config:
+    """Settings of one app instance, taken from ``env`` (``os.environ`` by default)."""
+
+    TESTING = False
+
+    def __init__(self, env=None):
+        env = os.environ if env is None else env
+        self.DATA_DIR = Path(env.get("EVALHUB_DATA_DIR") or BASE_DIR / "instance").resolve()
+        database_url = env.get("DATABASE_URL", "").strip()
+        redis_url = env.get("REDIS_URL", "").strip()
+        #: True when no external service is configured: SQLite + embedded fakeredis + embedded worker.
+        self.EMBEDDED = not database_url and not redis_url
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            database_url or f"sqlite:///{self.DATA_DIR / 'evalhub.db'}")
+        #: Empty means "embedded queue": the app starts a fakeredis TCP server and fills this in.
+        self.REDIS_URL = redis_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("mysql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS["pool_recycle"] = 3600
+
+        secret = env.get("SECRET_KEY", "").strip()
+        if not secret:
+            if not self.EMBEDDED:
+                raise ConfigError(
+                    "SECRET_KEY is not set. Outside the embedded default (DATABASE_URL or REDIS_URL set) "
+                    "EvalHub needs a secret: export SECRET_KEY=$(python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')")
+            secret = _embedded_secret(self.DATA_DIR)
+        self.SECRET_KEY = secret
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool(env, "EVALHUB_SECURE_COOKIES", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * _env_int(env, "EVALHUB_REMEMBER_DAYS", 14)
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+
+        self.PASSWORD_HASH_METHOD = "scrypt"
+        self.PASSWORD_MIN_LENGTH = _env_int(env, "EVALHUB_PASSWORD_MIN_LENGTH", 8)
+        self.LOGIN_MAX_FAILURES = _env_int(env, "EVALHUB_LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_LOCKOUT_SECONDS = 60 * _env_int(env, "EVALHUB_LOGIN_LOCKOUT_MINUTES", 15)
+        self.ADMIN_PASSWORD = env.get("EVALHUB_ADMIN_PASSWORD") or None
+
+        self.EMBEDDED_WORKERS = _env_int(env, "EVALHUB_EMBEDDED_WORKERS", 1)
+        self.JOB_QUEUES = ("evals", "perf", "default")
+        self.LOG_LEVEL = env.get("EVALHUB_LOG_LEVEL", "INFO").upper()
+
+        self.LANGUAGES = ("en", "zh")
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+        self.PER_PAGE = 25
+
+
+class TestConfig(Config):
+    """Settings of the test-suite: CSRF off (a dedicated test turns it on), cheap password hashing."""
+
+    TESTING = True
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, env=None, **overrides):
+        env = dict(os.environ if env is None else env)
+        env.setdefault("SECRET_KEY", "test-secret-key")
+        super().__init__(env)
+        self.WTF_CSRF_ENABLED = False
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+        self.SERVER_NAME = None
+        for key, value in overrides.items():
+            setattr(self, key, value)

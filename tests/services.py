@@ -1,0 +1,82 @@
+"""Backing services of a test session: a database and a Redis, embedded or real.
+
+``EVALHUB_TEST_DATABASE_URL`` (a server URL without a database, e.g. ``mysql+pymysql://root@127.0.0.1:3306``) makes
+the suite create a fresh database there and drop it at the end; otherwise a SQLite file is used.
+``EVALHUB_TEST_REDIS_URL`` (e.g. ``redis://127.0.0.1:6379/15``) uses a real Redis (flushed at start); otherwise a
+fakeredis TCP server runs in a thread, exactly as the embedded default does.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from config import BASE_DIR
+
+TEST_DB_SERVER = os.environ.get("EVALHUB_TEST_DATABASE_URL", "").rstrip("/")
+TEST_REDIS_URL = os.environ.get("EVALHUB_TEST_REDIS_URL", "")
+
+
+def create_database(tmp_dir: Path) -> tuple[str, callable]:
+    """A new empty database; returns its URL and a function that drops it."""
+    if not TEST_DB_SERVER:
+        path = tmp_dir / f"evalhub-{secrets.token_hex(4)}.db"
+        return f"sqlite:///{path}", lambda: path.unlink(missing_ok=True)
+    name = f"evalhub_test_{secrets.token_hex(4)}"
+    server = sa.create_engine(TEST_DB_SERVER + "/?charset=utf8mb4")
+    with server.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+
+    def drop():
+        with server.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        server.dispose()
+    return f"{TEST_DB_SERVER}/{name}?charset=utf8mb4", drop
+
+
+def start_redis() -> tuple[str, callable]:
+    """A Redis URL for the session and a function that stops what was started."""
+    if TEST_REDIS_URL:
+        import redis
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+        return TEST_REDIS_URL, lambda: None
+    from app.embedded_redis import start_embedded_redis, stop_embedded_redis
+    server, url = start_embedded_redis()
+    return url, lambda: stop_embedded_redis(server)
+
+
+def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
+    """``flask --app run worker`` as a real subprocess on the session's Redis and database."""
+    log = open(log_path, "ab")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "worker", "--name",
+                             f"test-worker-{secrets.token_hex(3)}"],
+                            cwd=str(BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
