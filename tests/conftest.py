@@ -101,6 +101,17 @@ def admin(make_user, auth):
     return u
 
 
+@pytest.fixture
+def api_headers():
+    """``api_headers(user)``: request headers carrying a fresh API token of ``user``."""
+    from app.services import tokens
+
+    def headers(for_user) -> dict:
+        _token, value = tokens.create_token(for_user, f"test-{secrets.token_hex(3)}")
+        return {"Authorization": f"Bearer {value}"}
+    return headers
+
+
 @pytest.fixture(scope="session")
 def worker(session_env, tmp_path_factory):
     """A real ``flask --app run worker`` subprocess on the session's Redis and database."""
