@@ -102,6 +102,12 @@ class Config:
         self.LOGIN_LOCKOUT_SECONDS = 60 * _env_int(env, "EVALHUB_LOGIN_LOCKOUT_MINUTES", 15)
         self.ADMIN_PASSWORD = env.get("EVALHUB_ADMIN_PASSWORD") or None
 
+        #: Fernet key for model API keys at rest; derived from SECRET_KEY when unset.
+        self.ENCRYPTION_KEY = env.get("EVALHUB_ENCRYPTION_KEY", "").strip() or None
+        #: Whether model base URLs may point at private or loopback addresses, until an admin changes it.
+        self.ALLOW_PRIVATE_URLS = _env_bool(env, "EVALHUB_ALLOW_PRIVATE_URLS", self.EMBEDDED)
+        self.MODEL_CHECK_TIMEOUT = float(env.get("EVALHUB_MODEL_CHECK_TIMEOUT", "15"))
+
         self.EMBEDDED_WORKERS = _env_int(env, "EVALHUB_EMBEDDED_WORKERS", 1)
         self.JOB_QUEUES = ("evals", "perf", "default")
         self.LOG_LEVEL = env.get("EVALHUB_LOG_LEVEL", "INFO").upper()
@@ -125,5 +131,7 @@ class TestConfig(Config):
         self.WTF_CSRF_ENABLED = False
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
         self.SERVER_NAME = None
+        self.ALLOW_PRIVATE_URLS = True  # the fake model server listens on 127.0.0.1
+        self.MODEL_CHECK_TIMEOUT = 2.0
         for key, value in overrides.items():
             setattr(self, key, value)

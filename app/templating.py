@@ -20,6 +20,7 @@ def format_time(value: datetime | None) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["time"] = format_time
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
     @app.context_processor
     def globals_():

@@ -24,7 +24,7 @@ def empty_db_app(session_env, tmp_path):
 def test_upgrade_check_downgrade_upgrade(empty_db_app):
     upgrade(directory=MIGRATIONS)
     tables = set(sa.inspect(db.engine).get_table_names())
-    assert {"user", "api_token", "audit_event", "alembic_version"} <= tables
+    assert {"user", "api_token", "audit_event", "model_endpoint", "app_setting", "alembic_version"} <= tables
     check(directory=MIGRATIONS)  # raises when the models and the migrations disagree
     downgrade(directory=MIGRATIONS, revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}

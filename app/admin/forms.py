@@ -1,7 +1,7 @@
 """Forms of the admin pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -14,3 +14,8 @@ class CreateUserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
     role = SelectField(_l("Role"), choices=[SelectChoice("user", _l("User")), SelectChoice("admin", _l("Administrator"))])
     submit = SubmitField(_l("Create user"))
+
+
+class SettingsForm(FlaskForm):
+    allow_private_urls = BooleanField(_l("Allow model base URLs on private and loopback addresses"))
+    submit = SubmitField(_l("Save settings"))

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import bp
-from app.admin.forms import CreateUserForm
+from app.admin.forms import CreateUserForm, SettingsForm
 from app.auth.forms import EmptyForm
 from app.auth.session import admin_required
 from app.database import get_or_404
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.services import accounts
+from app.services import accounts, settings
 
 
 def _render_users(form=None, new_password=None, status=200):
@@ -82,3 +82,15 @@ def audit_log():
     page = db.paginate(query, per_page=50)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("admin/audit.html", page=page, action=action, actions=actions)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings_page():
+    form = SettingsForm()
+    if form.validate_on_submit():
+        settings.put(settings.ALLOW_PRIVATE_URLS, bool(form.allow_private_urls.data), current_user)
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("admin.settings_page"))
+    form.allow_private_urls.data = settings.allow_private_urls()
+    return render_template("admin/settings.html", form=form)

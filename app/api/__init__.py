@@ -7,3 +7,4 @@ bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # the API authenticates with bearer tokens, never with the session cookie
 
 from app.api import auth, errors, routes  # noqa: E402,F401
+from app.api import models as _models_api  # noqa: E402,F401

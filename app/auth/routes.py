@@ -1,8 +1,6 @@
 """Sign-in, sign-out, profile (password, API tokens), language."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,13 +9,7 @@ from app.auth import bp
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, TokenForm
 from app.extensions import db
 from app.services import accounts, audit, tokens
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths are followed after sign-in."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.dashboard")
+from app.urls import safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,7 +22,7 @@ def login():
         result = accounts.authenticate(form.username.data, form.password.data)
         if result.user is not None:
             login_user(result.user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         flash(str(result.error), "error")
         status = 429 if result.retry_after else 401
     elif request.method == "POST":
@@ -110,4 +102,4 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = lang
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))

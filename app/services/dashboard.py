@@ -9,7 +9,12 @@ from app.models import ApiToken, User
 
 def counts_for(user: User) -> list[dict]:
     """Cards of the dashboard, each ``{"label", "value", "url_endpoint"}``; later areas add theirs."""
+    from app.services import endpoints
     cards = [{
+        "label": "Models",
+        "value": db.session.scalar(sa.select(sa.func.count()).select_from(endpoints.live_query(user).subquery())),
+        "endpoint": "models.index",
+    }, {
         "label": "API tokens",
         "value": db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)
                                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))),

@@ -30,7 +30,7 @@ def _free_port() -> int:
 def live_server(session_env, worker, tmp_path_factory):
     """Base URL of a real server process (production config: CSRF on) sharing the session's database."""
     port = _free_port()
-    env = dict(session_env, PORT=str(port))
+    env = dict(session_env, PORT=str(port), EVALHUB_ALLOW_PRIVATE_URLS="1")  # the fake model server is on loopback
     log_path = tmp_path_factory.mktemp("live") / "server.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen([sys.executable, "run.py"], cwd=str(BASE_DIR), env=env, stdout=log,

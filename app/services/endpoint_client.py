@@ -1,0 +1,104 @@
+"""The one way to talk to a model endpoint: an openai SDK client, request arguments, and plain-words errors.
+
+Chat, evaluations and connection checks all build their client here. The SDK retries 408/409/429/5xx and
+connection failures with exponential backoff (``max_retries``).
+"""
+from __future__ import annotations
+
+import socket
+import ssl
+from typing import Any
+
+import httpx
+import openai
+
+from app.models import ModelEndpoint
+from app.services import crypto
+from app.services.outbound import check_destination
+
+USER_AGENT = "EvalHub/1.0"
+RESERVED_BODY_KEYS = {"model", "messages", "stream", "stream_options"}
+
+
+def api_key_of(endpoint: ModelEndpoint) -> str | None:
+    return crypto.decrypt(endpoint.api_key_encrypted) if endpoint.api_key_encrypted else None
+
+
+def client_for(endpoint: ModelEndpoint, timeout: float = 60.0, max_retries: int = 2) -> openai.OpenAI:
+    """An SDK client for ``endpoint`` (the outbound guard is checked on every call)."""
+    check_destination(endpoint.base_url)
+    return openai.OpenAI(
+        base_url=endpoint.base_url,
+        api_key=api_key_of(endpoint) or "EMPTY",
+        timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+        max_retries=max_retries,
+        default_headers={"User-Agent": USER_AGENT},
+    )
+
+
+def chat_kwargs(endpoint: ModelEndpoint, messages: list[dict], **overrides: Any) -> dict:
+    """Arguments of ``chat.completions.create``: the endpoint's defaults, then ``overrides`` (None = unset)."""
+    params: dict[str, Any] = {"model": endpoint.model_name, "messages": messages}
+    for key in ("temperature", "max_tokens", "top_p"):
+        value = overrides.pop(key, None)
+        value = getattr(endpoint, key) if value is None else value
+        if value is not None:
+            params[key] = value
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    extra = {k: v for k, v in (endpoint.extra_body or {}).items() if k not in RESERVED_BODY_KEYS}
+    if extra:
+        params["extra_body"] = extra
+    return params
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = exc
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__
+    return seen
+
+
+def explain(exc: BaseException) -> str:
+    """What went wrong, in words a person understands (no secrets: the SDK never puts keys in messages)."""
+    if isinstance(exc, openai.APITimeoutError):
+        return "Timed out: the server did not answer in time. Is it overloaded, or is the URL right?"
+    if isinstance(exc, openai.AuthenticationError):
+        return "Rejected the API key (401): check the key."
+    if isinstance(exc, openai.PermissionDeniedError):
+        return "Access denied (403): the key has no right to this model."
+    if isinstance(exc, openai.NotFoundError):
+        return ("Not found (404): the base URL's path or the model name is wrong "
+                "(base URLs usually end in /v1).")
+    if isinstance(exc, openai.RateLimitError):
+        return "Rate limited (429): the server asks to slow down; try again later or lower the concurrency."
+    if isinstance(exc, openai.APIStatusError):
+        message = _error_message(exc)
+        return f"The server answered HTTP {exc.status_code}" + (f": {message}" if message else ".")
+    if isinstance(exc, openai.APIConnectionError):
+        cause = _root_cause(exc)
+        text = str(cause).lower()
+        if isinstance(cause, socket.gaierror) or "name or service not known" in text \
+                or "nodename nor servname" in text or "temporary failure in name resolution" in text:
+            return "The host name does not resolve: check the base URL."
+        if isinstance(cause, ConnectionRefusedError) or "connection refused" in text:
+            return "Connection refused: nothing listens at that host and port."
+        if isinstance(cause, ssl.SSLError) or "certificate" in text or "ssl" in text or "tls" in text:
+            return "TLS failed: the certificate is invalid or the server does not speak HTTPS on that port."
+        return f"Could not connect: {cause}".strip()
+    if isinstance(exc, NotOpenAICompatible):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return str(inner.get("message") or "")[:200]
+        return str(inner)[:200]
+    return ""
+
+
+class NotOpenAICompatible(RuntimeError):
+    """The server answered, but not as an OpenAI-compatible API does."""
