@@ -1,0 +1,174 @@
+"""Streaming readers: each yields ``(number, record, error)`` for one uploaded file, one record at a time.
+
+``number`` is the line (JSONL, CSV), the sheet row (XLSX) or the item (JSON array) the record came from; exactly one
+of ``record`` (a dict of column → value) and ``error`` (why the record could not be read) is set. Files are read
+from a seekable binary stream, never whole into memory.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import sys
+import warnings
+import zipfile
+from pathlib import PurePath
+from typing import BinaryIO, Iterator
+
+import ijson
+from flask_babel import lazy_gettext as _l
+
+BOM = codecs.BOM_UTF8
+NOT_UTF8 = _l("not valid UTF-8 (save the file as UTF-8)")
+KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
+#: What ``number`` counts, per kind.
+UNITS = {"jsonl": "line", "csv": "line", "xlsx": "row", "json": "item"}
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long contexts are fine; the upload limit bounds them
+
+Item = tuple[int, "dict | None", "str | None"]
+
+
+class FileInvalid(ValueError):
+    """The file as a whole cannot be read (unknown type, not an XLSX workbook, not a JSON array...)."""
+
+
+def kind_for(filename: str) -> str:
+    """``jsonl``, ``json``, ``csv`` or ``xlsx`` from the file name; raises ``FileInvalid`` for anything else."""
+    kind = KINDS.get(PurePath(filename or "").suffix.lower())
+    if kind is None:
+        raise FileInvalid(_l("unsupported file type: upload .jsonl, .json, .csv or .xlsx"))
+    return kind
+
+
+def read_records(stream: BinaryIO, kind: str) -> Iterator[Item]:
+    """The records of ``stream`` (positioned at its start) read as ``kind``."""
+    return {"jsonl": _jsonl, "json": _json, "csv": _csv, "xlsx": _xlsx}[kind](stream)
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    for number, raw in enumerate(iter(stream.readline, b""), 1):
+        yield number, raw[len(BOM):] if number == 1 and raw.startswith(BOM) else raw
+
+
+def _jsonl(stream: BinaryIO) -> Iterator[Item]:
+    for number, raw in _lines(stream):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None, NOT_UTF8
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            yield number, None, _l("not valid JSON (%(error)s)", error=exc.msg)
+            continue
+        yield (number, obj, None) if isinstance(obj, dict) else (number, None, _l("not a JSON object"))
+
+
+def _csv(stream: BinaryIO) -> Iterator[Item]:
+    bad_lines: set[int] = set()
+
+    def decoded():
+        for number, raw in _lines(stream):
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad_lines.add(number)
+                yield raw.decode("utf-8", errors="replace")
+
+    lines = decoded()
+    first = next(lines, "")
+    counts = {d: first.count(d) for d in (",", "\t", ";")}  # the header's separator; a comma on a tie
+    delimiter = max(counts, key=counts.get)
+    reader = csv.reader(_chain(first, lines), delimiter=delimiter)
+    header: list[str] | None = None
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, None, _l("not valid CSV (%(error)s)", error=str(exc))
+            continue
+        if any(n in bad_lines for n in range(start, reader.line_num + 1)):
+            yield start, None, NOT_UTF8
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in cells]
+            continue
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
+            yield start, None, _l("%(n)d values but the header has %(m)d columns", n=len(cells), m=len(header))
+            continue
+        yield start, {h: c for h, c in zip(header, cells) if h}, None
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _xlsx(stream: BinaryIO) -> Iterator[Item]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
+            book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise FileInvalid(_l("not a valid XLSX workbook")) from exc
+    try:
+        header: list[str] | None = None
+        for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+            if not any(c is not None and str(c).strip() for c in cells):
+                continue
+            if header is None:
+                header = [str(c).strip().lower() if c is not None else "" for c in cells]
+                continue
+            yield number, {h: c for h, c in zip(header, cells) if h}, None
+    finally:
+        book.close()
+
+
+def first_bad_utf8_line(stream: BinaryIO) -> int | None:
+    """The number of the first line of ``stream`` that is not UTF-8, reading in chunks; None when all is."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    line = 1
+    for chunk in iter(lambda: stream.read(1 << 16), b""):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            carried = len(exc.object) - len(chunk)  # bytes of an unfinished character from the last chunk
+            return line + chunk[:max(0, exc.start - carried)].count(b"\n")
+        line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return line
+    return None
+
+
+def _json(stream: BinaryIO) -> Iterator[Item]:
+    bad = first_bad_utf8_line(stream)
+    if bad is not None:
+        raise FileInvalid(_l("line %(n)d: not valid UTF-8 (save the file as UTF-8)", n=bad))
+    stream.seek(0)
+    head = stream.read(64)
+    start = len(BOM) if head.startswith(BOM) else 0
+    if not head[start:].lstrip().startswith(b"["):
+        raise FileInvalid(_l("a .json file must hold an array of objects (use .jsonl for one object per line)"))
+    stream.seek(start)
+    number = 0
+    try:
+        for number, obj in enumerate(ijson.items(stream, "item", use_float=True), 1):
+            yield (number, obj, None) if isinstance(obj, dict) else (number, None, _l("not a JSON object"))
+    except ijson.JSONError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        yield number + 1, None, _l("not valid JSON (%(error)s)", error=message)
