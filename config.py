@@ -108,6 +108,19 @@ class Config:
         self.ALLOW_PRIVATE_URLS = _env_bool(env, "EVALHUB_ALLOW_PRIVATE_URLS", self.EMBEDDED)
         self.MODEL_CHECK_TIMEOUT = float(env.get("EVALHUB_MODEL_CHECK_TIMEOUT", "15"))
 
+        #: Largest request body (dataset uploads); bigger requests answer 413.
+        self.MAX_UPLOAD_MB = _env_int(env, "EVALHUB_MAX_UPLOAD_MB", 50)
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_MB * 1024 * 1024
+
+        #: Interpreter that runs evalscope (its own virtualenv if you keep it apart); default: this one.
+        self.EVALSCOPE_PYTHON = env.get("EVALHUB_EVALSCOPE_PYTHON", "").strip() or None
+        #: Longest a run may take, and how long a running run's heartbeat may be silent before it counts as dead.
+        self.RUN_MAX_MINUTES = _env_int(env, "EVALHUB_RUN_MAX_MINUTES", 24 * 60)
+        self.RUN_DEAD_AFTER_SECONDS = _env_int(env, "EVALHUB_RUN_DEAD_AFTER_SECONDS", 90)
+
+        #: Seconds a benchmark's test request (and each benchmark request's TCP connect) may wait for the model.
+        self.PERF_CONNECT_TIMEOUT = _env_int(env, "EVALHUB_PERF_CONNECT_TIMEOUT", 10)
+
         self.EMBEDDED_WORKERS = _env_int(env, "EVALHUB_EMBEDDED_WORKERS", 1)
         self.JOB_QUEUES = ("evals", "perf", "default")
         self.LOG_LEVEL = env.get("EVALHUB_LOG_LEVEL", "INFO").upper()
@@ -133,5 +146,6 @@ class TestConfig(Config):
         self.SERVER_NAME = None
         self.ALLOW_PRIVATE_URLS = True  # the fake model server listens on 127.0.0.1
         self.MODEL_CHECK_TIMEOUT = 2.0
+        self.RUN_DEAD_AFTER_SECONDS = 15
         for key, value in overrides.items():
             setattr(self, key, value)

@@ -50,11 +50,19 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.chat import bp as chat_bp
+    from app.datasets import bp as datasets_bp
     from app.endpoints import bp as models_bp
+    from app.evals import bp as evals_bp
     from app.main import bp as main_bp
+    from app.perf import bp as perf_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(chat_bp, url_prefix="/chat")
     app.register_blueprint(models_bp, url_prefix="/models")
+    app.register_blueprint(evals_bp, url_prefix="/evals")
+    app.register_blueprint(perf_bp, url_prefix="/perf")
+    app.register_blueprint(datasets_bp, url_prefix="/datasets")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

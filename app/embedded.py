@@ -24,14 +24,18 @@ log = logging.getLogger(__name__)
 
 
 def prepare_database() -> None:
-    """Upgrade the schema to the newest migration and create the first admin if there is no user."""
+    """Upgrade the schema to the newest migration, create the first admin if there is no user, and load (or
+    refresh) the built-in system datasets."""
     from flask import current_app
     from flask_migrate import upgrade
 
     from app.services import accounts
+    from app.services.datasets import builtin
 
     upgrade(directory=str(BASE_DIR / "migrations"))
     user, generated = accounts.ensure_first_admin(current_app.config["ADMIN_PASSWORD"])
+    for slug, outcome in builtin.load_builtin():
+        log.info("Built-in dataset %s: %s", slug, outcome)
     if user is not None:
         if generated:
             banner = f"First admin created: username 'admin', password '{generated}' (shown only this once)."
@@ -102,7 +106,7 @@ def serve(app: Flask) -> None:
         with app.app_context():
             prepare_database()
     if not app.config["REDIS_URL"]:
-        EmbeddedQueue(app, app.config["EMBEDDED_WORKERS"]).start()
+        EmbeddedQueue(app, app.config["EMBEDDED_WORKERS"]).start()  # its workers queue lost jobs again
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"EvalHub is running on http://{host}:{port}/", flush=True)

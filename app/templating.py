@@ -6,7 +6,13 @@ from datetime import datetime
 from flask import Flask
 from markupsafe import Markup, escape
 
+from flask_babel import lazy_gettext as _l
+
 from app.i18n import LANGUAGE_NAMES
+
+#: Words stored as data (run states, sample verdicts) shown translated: ``{{ label('queued') }}``.
+LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed"),
+          "cancelled": _l("cancelled"), "correct": _l("correct"), "wrong": _l("wrong"), "error": _l("error")}
 
 
 def format_time(value: datetime | None) -> Markup:
@@ -21,6 +27,7 @@ def format_time(value: datetime | None) -> Markup:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["time"] = format_time
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.globals["label"] = lambda word: LABELS.get(word, word)
 
     @app.context_processor
     def globals_():

@@ -114,11 +114,10 @@ def api_headers():
 
 @pytest.fixture(scope="session")
 def worker(session_env, tmp_path_factory):
-    """A real ``flask --app run worker`` subprocess on the session's Redis and database."""
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    proc = services.start_worker(session_env, log_path)
-    yield proc
-    services.stop_process(proc)
+    """A real ``flask --app run worker`` subprocess on the session's Redis and database (restartable)."""
+    handle = services.WorkerHandle(session_env, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield handle
+    handle.stop()
 
 
 @pytest.fixture(scope="session")

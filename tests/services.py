@@ -60,6 +60,44 @@ def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
+class WorkerHandle:
+    """The session's worker process: ``kill_hard()`` it like the OOM killer would, ``restart()`` it."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self.env, self.log_path = env, log_path
+        self.proc = start_worker(env, log_path)
+
+    def children(self) -> list[int]:
+        """PIDs whose parent is the worker (its work horse while a job runs)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.proc.pid:
+                    found.append(int(entry.name))
+        return found
+
+    def kill_hard(self) -> None:
+        """SIGKILL the worker and its work horse at once, leaving no chance to clean up."""
+        for pid in [self.proc.pid, *self.children()]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+
+    def restart(self) -> None:
+        if self.proc.poll() is None:
+            stop_process(self.proc)
+        self.proc = start_worker(self.env, self.log_path)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
 def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)

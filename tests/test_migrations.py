@@ -25,6 +25,9 @@ def test_upgrade_check_downgrade_upgrade(empty_db_app):
     upgrade(directory=MIGRATIONS)
     tables = set(sa.inspect(db.engine).get_table_names())
     assert {"user", "api_token", "audit_event", "model_endpoint", "app_setting", "alembic_version"} <= tables
+    assert {"conversation", "chat_slot", "chat_message", "chat_preference"} <= tables  # chat
+    assert {"dataset", "dataset_version", "dataset_row"} <= tables  # datasets
+    assert {"perf_run", "perf_level"} <= tables  # benchmarks
     check(directory=MIGRATIONS)  # raises when the models and the migrations disagree
     downgrade(directory=MIGRATIONS, revision="base")
     assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}

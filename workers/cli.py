@@ -59,6 +59,10 @@ def worker_command(queue_names: str | None, burst: bool, name: str | None) -> No
     if os.environ.get("EVALHUB_PARENT_PID", "").isdigit():
         _exit_with_parent(int(os.environ["EVALHUB_PARENT_PID"]))
     connection = queues.connection
+    from app.services import runs
+    lost = runs.requeue_lost()
+    if lost:
+        logging.getLogger(__name__).warning("Queued %d job(s) again that Redis had lost", lost)
     worker = AppWorker([Queue(n, connection=connection) for n in names], connection=connection, name=name)
     logging.getLogger("rq.worker").setLevel(current_app.config["LOG_LEVEL"])
     worker.work(burst=burst, logging_level=current_app.config["LOG_LEVEL"])

@@ -21,7 +21,8 @@ def index():
 @login_required
 def dashboard():
     return render_template("main/dashboard.html", cards=dashboard_service.counts_for(current_user),
-                           ping=jobs.last_ping(), ping_form=EmptyForm())
+                           latest=dashboard_service.latest_runs(current_user), ping=jobs.last_ping(),
+                           ping_form=EmptyForm())
 
 
 @bp.route("/health")

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
@@ -17,6 +16,7 @@ from app.models.types import utcnow
 from app.services import audit, crypto, ownership
 from app.services.endpoint_client import RESERVED_BODY_KEYS
 from app.services.outbound import OutboundRefused, check_destination, validate_base_url
+from app.services.validation import number
 
 FIELDS = ("name", "base_url", "model_name", "api_key", "temperature", "max_tokens", "top_p", "extra_body",
           "max_concurrency", "judge", "notes")
@@ -33,8 +33,8 @@ class EndpointInvalid(ValueError):
 
 def live_query(user: User) -> sa.Select:
     """Models ``user`` may use: system ones and their own, not deleted; system first, then by name."""
-    return (ownership.visible_query(ModelEndpoint, user).where(ModelEndpoint.deleted_at.is_(None))
-            .order_by(ModelEndpoint.owner_id.is_not(None), ModelEndpoint.name))
+    return ownership.visible_query(ModelEndpoint, user).order_by(ModelEndpoint.owner_id.is_not(None),
+                                                                  ModelEndpoint.name)
 
 
 def search(user: User, q: str = "") -> sa.Select:
@@ -47,35 +47,12 @@ def search(user: User, q: str = "") -> sa.Select:
 
 def get_visible(user: User, endpoint_id: int) -> ModelEndpoint:
     """A live model ``user`` may use, else 404."""
-    endpoint = ownership.get_visible_or_404(ModelEndpoint, endpoint_id, user)
-    if endpoint.deleted_at is not None:
-        abort(404)
-    return endpoint
+    return ownership.get_visible_or_404(ModelEndpoint, endpoint_id, user)
 
 
 def get_editable(user: User, endpoint_id: int) -> ModelEndpoint:
     """A live model ``user`` may change: 404 when not visible, 403 for a system model and a non-admin."""
-    endpoint = get_visible(user, endpoint_id)
-    if not ownership.can_edit(endpoint, user):
-        abort(403)
-    return endpoint
-
-
-def _number(raw: Any, kind, low: float, high: float, field: str, errors: dict) -> Any:
-    """``raw`` as ``kind`` (float or int) within [low, high]; None when empty; the problem goes to ``errors``."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    try:
-        if isinstance(raw, bool) or (kind is int and isinstance(raw, float) and not raw.is_integer()):
-            raise ValueError(raw)
-        value = kind(raw.strip() if isinstance(raw, str) else raw)
-    except (TypeError, ValueError):
-        errors[field] = str(_l("Must be a number.") if kind is float else _l("Must be a whole number."))
-        return None
-    if not low <= value <= high:
-        errors[field] = str(_l("Must be between %(low)s and %(high)s.", low=low, high=high))
-        return None
-    return value
+    return ownership.get_editable_or_404(ModelEndpoint, endpoint_id, user)
 
 
 def _extra_body(raw: Any, errors: dict) -> dict | None:
@@ -145,7 +122,7 @@ def validate(data: dict, owner_id: int | None, current: ModelEndpoint | None = N
     for field, kind, low, high in (("temperature", float, 0.0, 2.0), ("top_p", float, 0.0, 1.0),
                                    ("max_tokens", int, 1, 1_000_000), ("max_concurrency", int, 1, 512)):
         if field in data:
-            clean[field] = _number(data.get(field), kind, low, high, field, errors)
+            clean[field] = number(data.get(field), kind, low, high, field, errors)
     if creating or "max_concurrency" in data:
         clean["max_concurrency"] = clean.get("max_concurrency") or 4
     if "extra_body" in data:

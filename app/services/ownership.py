@@ -13,8 +13,11 @@ from app.models import User
 
 
 def visible_filter(model, user: User):
-    """Rows ``user`` may read: system rows (``owner_id`` NULL) and their own."""
-    return sa.or_(model.owner_id.is_(None), model.owner_id == user.id)
+    """Rows ``user`` may read: system rows (``owner_id`` NULL) and their own; never soft-deleted ones."""
+    condition = sa.or_(model.owner_id.is_(None), model.owner_id == user.id)
+    if hasattr(model, "deleted_at"):
+        condition = sa.and_(condition, model.deleted_at.is_(None))
+    return condition
 
 
 def visible_query(model, user: User) -> sa.Select:

@@ -1,4 +1,6 @@
-"""A person registers a model, tests its connection and starts a chat from the list."""
+"""A person registers a model, tests its connection and starts a chat from the list with it selected."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -27,5 +29,10 @@ def test_create_model_and_test_connection(page, make_user, fake_llm):
     expect(row).to_be_visible()
     row.get_by_role("button", name="Test connection").click()
     expect(page.get_by_text("Connected: first token in")).to_be_visible()
-    expect(page.locator('tr[data-model="My e2e model"]').get_by_text("ok ·")).to_be_visible()
+    row = page.locator('tr[data-model="My e2e model"]')
+    expect(row.get_by_text("ok ·")).to_be_visible()
     assert "sk-e2e-secret-1234" not in page.content()
+    row.get_by_role("link", name="Start chat").click()
+    expect(page).to_have_url(re.compile(r"/chat/new\?model=\d+$"))
+    slot = page.locator("#slot-1-model")
+    expect(slot.locator("option:checked")).to_have_text("My e2e model")

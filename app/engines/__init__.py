@@ -1,0 +1,1 @@
+"""Engines behind one small interface (see base.py): evalscope (accuracy, perf) and OpenCompass."""

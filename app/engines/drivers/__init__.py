@@ -1,0 +1,1 @@
+"""Scripts the engines run as subprocesses. They import their engine, never the ``app`` package."""

@@ -1,0 +1,205 @@
+"""evalscope as the accuracy engine: pinned dataset rows → evalscope's local formats → per-sample results.
+
+Work directory of a run::
+
+    config.json            what the driver runs (no secrets: keys travel in the environment)
+    manifest.json          for every evalscope subset: the dataset, subset and rows it holds, in order
+    mcq/data/<s>_val.csv   general_mcq input      qa/data/<s>.jsonl   general_qa input
+    mcq/out/, qa/out/      evalscope's own outputs (predictions/, reviews/, reports/, logs/)
+"""
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+from flask import current_app
+
+from app.engines.base import Launch, Outcome
+from app.engines.evalscope_results import collect_samples
+from app.extensions import db
+from app.models import Dataset, ModelEndpoint
+from app.services.datasets.formats import LETTERS, answer_letters
+from app.services.datasets.rows import iter_rows
+from app.services.endpoint_client import api_key_of
+
+DRIVER = Path(__file__).parent / "drivers" / "evalscope_eval.py"
+BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _python() -> str:
+    return current_app.config.get("EVALSCOPE_PYTHON") or sys.executable
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:40] or "default"
+
+
+class EvalscopeEvalEngine:
+    name = "evalscope"
+
+    def available(self) -> tuple[bool, str]:
+        if _python() == sys.executable and importlib.util.find_spec("evalscope") is None:
+            return False, "evalscope is not installed in this environment: pip install 'evalscope[perf]==1.14.1'."
+        if not Path(_python()).exists():
+            return False, f"EVALHUB_EVALSCOPE_PYTHON points at {_python()}, which does not exist."
+        return True, ""
+
+    @staticmethod
+    def version() -> str | None:
+        try:
+            return importlib.metadata.version("evalscope")
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    # -- prepare -------------------------------------------------------------------------------------------
+    def prepare(self, run, work_dir: Path, resume: bool) -> Launch:
+        manifest_path = work_dir / "manifest.json"
+        if resume and manifest_path.exists():
+            manifest = json.loads(manifest_path.read_text())  # the same files, so evalscope's cache matches
+        else:
+            manifest = self._export(run, work_dir)
+            manifest_path.write_text(json.dumps(manifest, ensure_ascii=False))
+        config = self._config(run, work_dir, manifest)
+        (work_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1))
+        env = {"EVALSCOPE_DISABLE_UVLOOP": "1", "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "5"}
+        model = db.session.get(ModelEndpoint, run.endpoint_id)
+        env["EVALHUB_MODEL_API_KEY"] = api_key_of(model) or "EMPTY"
+        if run.judge_endpoint_id:
+            env["EVALHUB_JUDGE_API_KEY"] = api_key_of(db.session.get(ModelEndpoint, run.judge_endpoint_id)) or "EMPTY"
+        return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
+
+    def _export(self, run, work_dir: Path) -> dict:
+        """Write each pinned dataset selection as evalscope input; returns the manifest."""
+        subsets: list[dict] = []
+        for index, sel in enumerate(run.params["datasets"]):
+            dataset = db.session.get(Dataset, sel["dataset_id"])
+            by_subset: dict[str, list[dict]] = {}
+            for record in iter_rows(dataset, sel["version"], sel.get("subsets") or None, sel.get("split")):
+                rows = by_subset.setdefault(record["subset"], [])
+                if not sel.get("limit") or len(rows) < sel["limit"]:
+                    rows.append(record)
+            fmt = dataset.format
+            data_dir = work_dir / fmt / "data"
+            data_dir.mkdir(parents=True, exist_ok=True)
+            for subset, records in by_subset.items():
+                name = f"d{index}_{_safe(subset)}"
+                if fmt == "mcq":
+                    self._write_mcq(data_dir / f"{name}_val.csv", records)
+                else:
+                    self._write_qa(data_dir / f"{name}.jsonl", records)
+                subsets.append({"format": fmt, "eval_subset": name, "dataset_id": dataset.id,
+                                "dataset_name": sel["name"], "subset": subset,
+                                "rows": [self._row_info(fmt, r) for r in records]})
+        return {"subsets": subsets}
+
+    @staticmethod
+    def _row_info(fmt: str, record: dict) -> dict:
+        if fmt == "mcq":
+            options = "\n".join(f"{k}. {record[k]}" for k in LETTERS if record.get(k) not in (None, ""))
+            return {"key": record.get("id"), "question": f"{record['question']}\n{options}",
+                    "reference": "".join(answer_letters(record["answer"]) or [])}
+        return {"key": record.get("id"), "question": record["question"], "reference": str(record["answer"])}
+
+    @staticmethod
+    def _write_mcq(path: Path, records: list[dict]) -> None:
+        letters = [k for k in LETTERS if any(r.get(k) not in (None, "") for r in records)]
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", "question", *letters, "answer"])
+            for i, r in enumerate(records):
+                writer.writerow([i, r["question"], *[r.get(k) or "" for k in letters],
+                                 "".join(answer_letters(r["answer"]) or [])[:1]])
+
+    @staticmethod
+    def _write_qa(path: Path, records: list[dict]) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            for r in records:
+                question = r["question"] if not r.get("context") else f"{r['context']}\n\n{r['question']}"
+                row = {"question": question, "answer": str(r["answer"])}
+                if r.get("system"):
+                    row["system"] = r["system"]
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def _config(self, run, work_dir: Path, manifest: dict) -> dict:
+        p = run.params
+        model = db.session.get(ModelEndpoint, run.endpoint_id)
+        gen = {"temperature": p.get("temperature", 0.0), "max_tokens": p.get("max_tokens", 1024),
+               "stream": False, "timeout": p.get("request_timeout", 120), "retries": 2, "retry_interval": 2}
+        if p.get("top_p") is not None:
+            gen["top_p"] = p["top_p"]
+        tasks = []
+        for fmt in ("mcq", "qa"):
+            names = [s["eval_subset"] for s in manifest["subsets"] if s["format"] == fmt]
+            if not names:
+                continue
+            text = " ".join(r["question"] for s in manifest["subsets"] if s["format"] == fmt for r in s["rows"][:20])
+            judged = fmt == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
+            tasks.append({"benchmark": BENCHMARK[fmt], "subsets": names, "data_dir": str(work_dir / fmt / "data"),
+                          "work_dir": str(work_dir / fmt / "out"), "strategy": "llm" if judged else "rule",
+                          "language": "zh" if CJK.search(text) else "en"})
+        config = {"model": {"model": model.model_name, "api_url": model.base_url, "generation_config": gen},
+                  "concurrency": p.get("concurrency", 4), "tasks": tasks}
+        if run.judge_endpoint_id:
+            judge = db.session.get(ModelEndpoint, run.judge_endpoint_id)
+            config["judge"] = {"model": judge.model_name, "api_url": judge.base_url,
+                               "prompt_template": p.get("judge_prompt"),
+                               "generation_config": {"temperature": 0.0, "max_tokens": 1024, "timeout": 120}}
+        return config
+
+    # -- progress and results ------------------------------------------------------------------------------
+    def progress(self, run, work_dir: Path) -> tuple[int, int]:
+        done = total = 0
+        per_dataset = {}
+        config = _read_json(work_dir / "config.json") or {}
+        judged = {t["benchmark"] for t in config.get("tasks", []) if t["strategy"] == "llm"}
+        for s in (_read_json(work_dir / "manifest.json") or {}).get("subsets", []):
+            bench = BENCHMARK[s["format"]]
+            calls = 2 if bench in judged else 1
+            out = work_dir / s["format"] / "out"
+            n = _count_lines(out, "predictions", bench, s["eval_subset"])
+            if calls == 2:
+                n += _count_lines(out, "reviews", bench, s["eval_subset"])
+            d = per_dataset.setdefault(s["dataset_name"], [0, 0])
+            d[0] += min(n, calls * len(s["rows"]))
+            d[1] += calls * len(s["rows"])
+        for d_done, d_total in per_dataset.values():
+            done, total = done + d_done, total + d_total
+        run.summary = {**(run.summary or {}), "progress": per_dataset}
+        return done, total
+
+    def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
+        manifest = _read_json(work_dir / "manifest.json")
+        if manifest is None:
+            return Outcome(False, error=_last_error(work_dir) or "The engine stopped before it read any data.")
+        return collect_samples(run, work_dir, manifest, returncode, cancelled, _last_error(work_dir))
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _count_lines(out: Path, kind: str, benchmark: str, eval_subset: str) -> int:
+    total = 0
+    for path in out.glob(f"{kind}/*/{benchmark}_{eval_subset}.jsonl*"):  # with an interrupted run's temp file
+        with open(path, "rb") as fh:
+            total += sum(1 for _ in fh)
+    return total
+
+
+def _last_error(work_dir: Path) -> str | None:
+    """The engine's last error lines, for a failed run's page."""
+    try:
+        lines = (work_dir / "engine.log").read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    picked = [ln for ln in lines if re.search(r"Error|ERROR|Traceback|failed", ln)]
+    return "\n".join(picked[-8:])[-2000:] or None

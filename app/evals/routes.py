@@ -1,0 +1,130 @@
+"""Evaluation pages."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.evals import bp
+from app.evals.forms import form_values
+from app.extensions import db
+from app.models import EvalSample
+from app.queues import QueueUnavailable
+from app.services import endpoints, eval_reports, evals, runs
+from app.services.datasets import catalog
+
+
+def _choices():
+    models = db.session.scalars(endpoints.live_query(current_user)).all()
+    datasets = db.session.scalars(catalog.visible(current_user)).all()
+    engines = [(name, label, *evals.engine_state(name)) for name, label in evals.ENGINE_LABELS.items()]
+    return models, datasets, engines
+
+
+@bp.route("/")
+@login_required
+def index():
+    args = request.args
+    query = evals.history(current_user, args.get("model", type=int), args.get("dataset", type=int),
+                          args.get("status") or None)
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"])
+    models, datasets, _engines = _choices()
+    return render_template("evals/index.html", page=page, models=models, datasets=datasets)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    models, datasets, engines = _choices()
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            run = evals.create(current_user, values)
+        except evals.EvalInvalid as exc:
+            errors = exc.errors
+        except QueueUnavailable as exc:
+            errors = {"form": _("The job queue is unreachable: %(error)s", error=str(exc))}
+        else:
+            flash(_("Evaluation #%(id)d queued: %(n)d requests.", id=run.id, n=evals.request_count(run.params)),
+                  "success")
+            return redirect(url_for("evals.show", run_id=run.id))
+    elif request.args.get("model"):
+        values = {"model_id": request.args.get("model")}
+    return render_template("evals/new.html", models=models, datasets=datasets, engines=engines, errors=errors,
+                           values=values, default_prompt=evals.DEFAULT_JUDGE_PROMPT,
+                           version_info={d.id: catalog.version_of(d, None).info for d in datasets}), \
+        (400 if errors else 200)
+
+
+@bp.route("/<int:run_id>")
+@login_required
+def show(run_id: int):
+    run = evals.owned(current_user, run_id)
+    log_lines, _next = runs.read_log(run, 0)
+    return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
+                           requests=evals.request_count(run.params))
+
+
+@bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])
+@login_required
+def act(run_id: int, action: str):
+    run = evals.owned(current_user, run_id)
+    try:
+        if action == "cancel":
+            state = runs.cancel(run, current_user)
+            flash(_("Cancelling: the engine stops within seconds; finished samples are kept.")
+                  if state == "cancelling" else _("Evaluation cancelled."), "info")
+        elif action == "resume":
+            evals.resume(run, current_user)
+            flash(_("Resumed: it continues from the samples it already has."), "success")
+        else:
+            new = evals.rerun(run, current_user)
+            flash(_("Re-run queued as evaluation #%(id)d.", id=new.id), "success")
+            return redirect(url_for("evals.show", run_id=new.id))
+    except evals.EvalInvalid as exc:
+        flash(" ".join(exc.errors.values()), "error")
+    except QueueUnavailable as exc:
+        flash(_("The job queue is unreachable: %(error)s", error=str(exc)), "error")
+    return redirect(url_for("evals.show", run_id=run.id))
+
+
+@bp.route("/<int:run_id>/samples")
+@login_required
+def samples(run_id: int):
+    run = evals.owned(current_user, run_id)
+    a = request.args
+    query = evals.samples(run, a.get("verdict"), a.get("subset"), a.get("q", "").strip() or None,
+                          a.get("dataset", type=int))
+    page = db.paginate(query, per_page=50)
+    subsets = sorted({s["name"] for d in (run.summary or {}).get("datasets", []) for s in d["subsets"]})
+    return render_template("evals/samples.html", run=run, page=page, subsets=subsets)
+
+
+@bp.route("/<int:run_id>/samples/<int:sample_id>")
+@login_required
+def sample(run_id: int, sample_id: int):
+    run = evals.owned(current_user, run_id)
+    item = db.first_or_404(db.select(EvalSample).where(EvalSample.id == sample_id, EvalSample.run_id == run.id))
+    return render_template("evals/sample.html", run=run, sample=item)
+
+
+@bp.route("/<int:run_id>/export")
+@login_required
+def export(run_id: int):
+    run = evals.owned(current_user, run_id)
+    try:
+        return eval_reports.export_response(run, request.args.get("format", "csv"))
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/compare")
+@login_required
+def compare():
+    ids = [i for i in request.args.getlist("runs", type=int)][:5]
+    chosen = [evals.owned(current_user, i) for i in ids]
+    if len(chosen) < 2:
+        flash(_("Pick two or more finished runs to compare."), "info")
+        return redirect(url_for("evals.index"))
+    return render_template("evals/compare.html", runs=chosen, result=eval_reports.compare(chosen))

@@ -1,0 +1,66 @@
+"""Accuracy evaluations: a run of a model on dataset selections, and its per-sample results."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models.run import RunMixin
+from app.models.types import UTCDateTime, utcnow
+
+VERDICTS = ("correct", "wrong", "error")
+
+
+class EvalRun(RunMixin, db.Model):
+    """One evaluation. ``params['datasets']`` pins each dataset's version, subsets, split and limit, so the
+    report can always show the exact rows it read; ``summary`` holds scores per dataset and subset."""
+
+    __tablename__ = "eval_run"
+
+    engine: so.Mapped[str] = so.mapped_column(sa.String(32), default="evalscope")
+    engine_version: so.Mapped[Optional[str]] = so.mapped_column(sa.String(32))
+    judge_endpoint_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("model_endpoint.id", ondelete="SET NULL"))
+    judge_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(128))
+    summary: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    score: so.Mapped[Optional[float]] = so.mapped_column()
+    sample_errors: so.Mapped[int] = so.mapped_column(default=0)
+    rerun_of_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("eval_run.id", ondelete="SET NULL"))
+
+    samples: so.WriteOnlyMapped["EvalSample"] = so.relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class EvalSample(db.Model):
+    """One question of one run: what was asked, what came back, and how it was scored."""
+
+    __tablename__ = "eval_sample"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "dataset_id", "subset", "position", name="uq_eval_sample_key"),
+        sa.Index("ix_eval_sample_run_verdict", "run_id", "verdict"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    run_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("eval_run.id", ondelete="CASCADE"))
+    dataset_id: so.Mapped[int] = so.mapped_column()
+    dataset_name: so.Mapped[str] = so.mapped_column(sa.String(128))
+    subset: so.Mapped[str] = so.mapped_column(sa.String(128))
+    position: so.Mapped[int] = so.mapped_column()
+    row_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(191))
+    question: so.Mapped[str] = so.mapped_column(sa.Text)
+    reference: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    prediction: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    extracted: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    score: so.Mapped[Optional[float]] = so.mapped_column()
+    verdict: so.Mapped[str] = so.mapped_column(sa.String(16))
+    judge_rationale: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    latency_ms: so.Mapped[Optional[float]] = so.mapped_column()
+    prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+
+    run: so.Mapped[EvalRun] = so.relationship(back_populates="samples")

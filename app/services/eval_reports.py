@@ -1,0 +1,135 @@
+"""Reading finished evaluations: exports (CSV, JSON, XLSX) and comparisons of runs on the same dataset."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import sqlalchemy as sa
+from flask import Response
+
+from app.extensions import db
+from app.models import EvalRun, EvalSample
+
+SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
+                  "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
+                  "completion_tokens", "error")
+
+
+def run_json(run: EvalRun) -> dict:
+    """The API / export view of a run: settings, status, progress and scores."""
+    return {
+        "id": run.id, "status": run.status, "note": run.status_note, "error": run.error,
+        "model": {"id": run.endpoint_id, "name": run.endpoint_name},
+        "judge": {"id": run.judge_endpoint_id, "name": run.judge_name} if run.judge_name else None,
+        "engine": run.engine, "engine_version": run.engine_version,
+        "params": {k: v for k, v in run.params.items() if k != "judge_prompt"},
+        "judge_prompt": run.params.get("judge_prompt"),
+        "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent,
+                     "datasets": (run.summary or {}).get("progress", {})},
+        "score": run.score, "sample_errors": run.sample_errors,
+        "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
+        "created_at": run.created_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def sample_json(sample: EvalSample) -> dict:
+    return {"id": sample.id, **{c: getattr(sample, c) for c in SAMPLE_COLUMNS}}
+
+
+def _iter_samples(run: EvalRun):
+    query = (sa.select(EvalSample).where(EvalSample.run_id == run.id)
+             .order_by(EvalSample.dataset_id, EvalSample.subset, EvalSample.position))
+    for sample in db.session.scalars(query.execution_options(yield_per=500)):
+        yield sample
+
+
+def export_csv(run: EvalRun):
+    """CSV lines, one sample a row (streamed)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(SAMPLE_COLUMNS)
+    for sample in _iter_samples(run):
+        writer.writerow([getattr(sample, c) for c in SAMPLE_COLUMNS])
+        if buffer.tell() > 65536:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_json(run: EvalRun) -> str:
+    return json.dumps({"run": run_json(run), "samples": [sample_json(s) for s in _iter_samples(run)]},
+                      ensure_ascii=False, indent=1)
+
+
+def export_xlsx(run: EvalRun) -> bytes:
+    """A workbook with a Summary sheet and a Samples sheet (openpyxl write-only mode)."""
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("Summary")
+    summary.append(["dataset", "subset", "score", "scored", "errors"])
+    for d in (run.summary or {}).get("datasets", []):
+        for s in d["subsets"]:
+            summary.append([d["name"], s["name"], s["score"], s["scored"], s["errors"]])
+    overall = (run.summary or {}).get("overall") or {}
+    summary.append(["overall", "", overall.get("score"), overall.get("scored"), overall.get("errors")])
+    sheet = book.create_sheet("Samples")
+    sheet.append(list(SAMPLE_COLUMNS))
+    for sample in _iter_samples(run):
+        sheet.append([_cell(getattr(sample, c)) for c in SAMPLE_COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value):
+    if isinstance(value, str):
+        value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)  # XLSX forbids control chars
+        return value[:32000]
+    return value
+
+
+def export_response(run: EvalRun, fmt: str) -> Response:
+    """The run as a download in ``fmt`` (csv, json or xlsx); ``ValueError`` for another format."""
+    if fmt == "json":
+        body, mime = export_json(run), "application/json"
+    elif fmt == "xlsx":
+        body, mime = export_xlsx(run), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        body, mime = export_csv(run), "text/csv; charset=utf-8"
+    else:
+        raise ValueError("format must be csv, json or xlsx")
+    return Response(body, mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="evaluation-{run.id}.{fmt}"'})
+
+
+def compare(run_list: list[EvalRun], limit: int = 200) -> dict:
+    """Scores side by side per dataset/subset, and samples (same dataset, subset, position) the runs disagree on."""
+    table: dict[tuple, dict] = {}
+    for i, run in enumerate(run_list):
+        for d in (run.summary or {}).get("datasets", []):
+            for s in d["subsets"]:
+                table.setdefault((d["dataset_id"], d["name"], s["name"]), {})[i] = s["score"]
+    common = [k for k, v in table.items() if len(v) == len(run_list)]
+    rows = [{"dataset": name, "subset": subset, "scores": [table[(ds, name, subset)].get(i)
+                                                           for i in range(len(run_list))]}
+            for ds, name, subset in sorted(table, key=lambda k: (k[1], k[2]))]
+    ids = [r.id for r in run_list]
+    verdicts = (sa.select(EvalSample.dataset_id, EvalSample.subset, EvalSample.position, EvalSample.run_id,
+                          EvalSample.verdict, EvalSample.question, EvalSample.reference, EvalSample.prediction)
+                .where(EvalSample.run_id.in_(ids)))
+    grouped: dict[tuple, dict] = {}
+    for ds, subset, pos, run_id, verdict, question, reference, prediction in db.session.execute(verdicts):
+        g = grouped.setdefault((ds, subset, pos), {"question": question, "reference": reference, "by_run": {}})
+        g["by_run"][run_id] = {"verdict": verdict, "prediction": prediction}
+    disagreements = []
+    for key in sorted(grouped):
+        g = grouped[key]
+        if len(g["by_run"]) == len(ids) and len({v["verdict"] for v in g["by_run"].values()}) > 1:
+            disagreements.append({"subset": key[1], "position": key[2], "question": g["question"],
+                                  "reference": g["reference"], "answers": [g["by_run"][i] for i in ids]})
+    return {"rows": rows, "common": len(common), "disagreements": disagreements[:limit],
+            "disagreement_count": len(disagreements)}

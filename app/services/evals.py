@@ -1,0 +1,220 @@
+"""Accuracy evaluations: one validator for the form and the API, submit / cancel / resume / re-run, queries."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import lazy_gettext as _l
+
+from app.engines.evalscope_eval import EvalscopeEvalEngine
+from app.extensions import db
+from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
+from app.services import endpoints, runs
+from app.services.datasets import catalog
+from app.services.datasets.info import count_in
+from app.services.validation import number
+
+JOB = "workers.eval_jobs.run_eval"
+ENGINES = {"evalscope": EvalscopeEvalEngine}
+ENGINE_LABELS = {"evalscope": "evalscope", "opencompass": "OpenCompass"}
+DEFAULT_JUDGE_PROMPT = """Your job is to look at a question, a gold target, and a predicted answer, and decide whether the predicted answer is correct or incorrect.
+
+[Question]
+{question}
+
+[Reference Answer]
+{gold}
+
+[Predicted Answer]
+{pred}
+
+Evaluate the model's answer based on correctness compared to the reference answer.
+Grade the predicted answer of this new question as one of:
+A: CORRECT
+B: INCORRECT"""
+
+
+runs.register_kind(EvalRun, "evals", JOB)
+
+
+class EvalInvalid(ValueError):
+    """Bad input; ``errors`` maps each field to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def engine_state(name: str) -> tuple[bool, str]:
+    """Whether an engine can run here, with the reason when it cannot."""
+    if name not in ENGINES:
+        return False, str(_l("%(engine)s is not available in this installation yet.",
+                             engine=ENGINE_LABELS.get(name, name)))
+    return ENGINES[name]().available()
+
+
+def _selections(user: User, raw, errors: dict) -> list[dict]:
+    """Pin each chosen dataset to its current version, checking subsets, split and limit."""
+    if not isinstance(raw, list) or not raw:
+        errors["datasets"] = str(_l("Choose at least one dataset."))
+        return []
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        item = item if isinstance(item, dict) else {"dataset_id": item}
+        try:
+            dataset_id = int(item.get("dataset_id"))
+        except (TypeError, ValueError):
+            errors["datasets"] = str(_l("Dataset #%(n)d: a dataset id is required.", n=i + 1))
+            continue
+        dataset = db.session.scalar(catalog.visible(user).where(Dataset.id == dataset_id))
+        if dataset is None:
+            errors["datasets"] = str(_l("Dataset %(id)s does not exist or is not yours.", id=dataset_id))
+            continue
+        if dataset_id in seen:
+            errors["datasets"] = str(_l("%(name)s is chosen twice.", name=dataset.name))
+            continue
+        seen.add(dataset_id)
+        info = catalog.version_of(dataset, None).info
+        subsets = [s for s in (item.get("subsets") or []) if s]
+        unknown = [s for s in subsets if s not in info.get("subsets", {})]
+        split = item.get("split") or None
+        if unknown:
+            errors["datasets"] = str(_l("%(name)s has no subset %(subset)s.", name=dataset.name, subset=unknown[0]))
+        if split and split not in info.get("splits", {}):
+            errors["datasets"] = str(_l("%(name)s has no split %(split)s.", name=dataset.name, split=split))
+        limit = number(item.get("limit"), int, 1, 1_000_000, "datasets", errors)  # shown with the datasets
+        samples = sum(min(count_in(info, s, split), limit or 10**9) for s in (subsets or info.get("subsets", {})))
+        out.append({"dataset_id": dataset.id, "name": dataset.name, "format": dataset.format,
+                    "version": dataset.current_version, "subsets": subsets, "split": split, "limit": limit,
+                    "samples": samples})
+    if out and not any(s["samples"] for s in out) and "datasets" not in errors:
+        errors["datasets"] = str(_l("The chosen subsets and split hold no rows."))
+    return out
+
+
+def build(user: User, data: dict) -> EvalRun:
+    """A validated, unsaved ``EvalRun`` from form or API values; raises ``EvalInvalid``."""
+    errors: dict[str, str] = {}
+    model = _model(user, data.get("model_id"), "model_id", errors)
+    selections = _selections(user, data.get("datasets"), errors)
+    judge = None
+    if data.get("judge_id") not in (None, "", 0, "0"):
+        judge = _model(user, data.get("judge_id"), "judge_id", errors)
+    needs_judge = any(s["format"] == "qa" for s in selections)
+    if needs_judge and judge is None and "judge_id" not in errors:
+        errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
+    engine = data.get("engine") or "evalscope"
+    ok, why = engine_state(engine)
+    if not ok:
+        errors["engine"] = why
+    prompt = (data.get("judge_prompt") or "").strip() or DEFAULT_JUDGE_PROMPT
+    if judge is not None and not all(k in prompt for k in ("{question}", "{gold}", "{pred}")):
+        errors["judge_prompt"] = str(_l("The judge prompt must contain {question}, {gold} and {pred}."))
+    params = {
+        "datasets": selections,
+        "temperature": number(data.get("temperature"), float, 0.0, 2.0, "temperature", errors, 0.0),
+        "max_tokens": number(data.get("max_tokens"), int, 1, 200_000, "max_tokens", errors, 1024),
+        "top_p": number(data.get("top_p"), float, 0.0, 1.0, "top_p", errors, None),
+        "concurrency": number(data.get("concurrency"), int, 1, 256, "concurrency", errors,
+                              min(8, model.max_concurrency if model else 8)),
+        "judge_prompt": prompt if judge is not None else None,
+        "judge_mcq": bool(data.get("judge_mcq")) and judge is not None,
+        "timeout_seconds": runs.job_timeout_seconds(number(data.get("timeout_minutes"), int, 1, 7 * 24 * 60,
+                                                           "timeout_minutes", errors)),
+    }
+    if model is not None and "concurrency" not in errors and params["concurrency"] > model.max_concurrency:
+        errors["concurrency"] = str(_l("%(name)s allows at most %(n)d requests in flight.", name=model.name,
+                                       n=model.max_concurrency))
+    if errors:
+        raise EvalInvalid(errors)
+    return EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
+                   engine_version=ENGINES[engine].version(), judge_endpoint_id=judge.id if judge else None,
+                   judge_name=judge.name if judge else None, params=params)
+
+
+def _model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
+    try:
+        model_id = int(raw)
+    except (TypeError, ValueError):
+        errors[field] = str(_l("Choose a model."))
+        return None
+    model = db.session.scalar(endpoints.live_query(user).where(ModelEndpoint.id == model_id))
+    if model is None:
+        errors[field] = str(_l("Model %(id)s does not exist or is not yours.", id=model_id))
+    return model
+
+
+def request_count(params: dict) -> int:
+    """How many model requests the run makes: samples × (1 + judged)."""
+    total = 0
+    for s in params["datasets"]:
+        judged = s["format"] == "qa" or params.get("judge_mcq")
+        total += s["samples"] * (2 if judged else 1)
+    return total
+
+
+def submit(run: EvalRun, actor: User) -> EvalRun:
+    return runs.submit(run, "evals", JOB, actor, timeout=run.params["timeout_seconds"])
+
+
+def create(user: User, data: dict) -> EvalRun:
+    return submit(build(user, data), user)
+
+
+def resume(run: EvalRun, actor: User) -> EvalRun:
+    """Queue a failed or cancelled run again; the engine continues from the samples it already has."""
+    if run.status not in ("failed", "cancelled"):
+        raise EvalInvalid({"status": str(_l("Only a failed or cancelled run can be resumed."))})
+    if run.endpoint_id is None or (run.params["datasets"] and any(
+            db.session.get(Dataset, s["dataset_id"]) is None for s in run.params["datasets"])):
+        raise EvalInvalid({"status": str(_l("The model or a dataset of this run was deleted: re-run it instead."))})
+    run.finished_at = None
+    return submit(run, actor)
+
+
+def rerun(run: EvalRun, actor: User) -> EvalRun:
+    """A new run with the same settings (datasets pinned to their current versions)."""
+    data = {"model_id": run.endpoint_id, "judge_id": run.judge_endpoint_id, "engine": run.engine,
+            "datasets": [{k: s[k] for k in ("dataset_id", "subsets", "split", "limit")} for s in run.params["datasets"]],
+            **{k: run.params.get(k) for k in ("temperature", "max_tokens", "top_p", "concurrency", "judge_prompt",
+                                              "judge_mcq")},
+            "timeout_minutes": run.params["timeout_seconds"] // 60}
+    new = build(actor, data)
+    new.rerun_of_id = run.id
+    return submit(new, actor)
+
+
+def owned(user: User, run_id: int) -> EvalRun:
+    """The user's run, else 404 (runs are private)."""
+    runs.reap_dead(EvalRun)
+    run = db.session.scalar(sa.select(EvalRun).where(EvalRun.id == run_id, EvalRun.owner_id == user.id))
+    if run is None:
+        abort(404)
+    return run
+
+
+def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Select:
+    runs.reap_dead(EvalRun)
+    query = sa.select(EvalRun).where(EvalRun.owner_id == user.id).order_by(EvalRun.id.desc())
+    if model_id:
+        query = query.where(EvalRun.endpoint_id == int(model_id))
+    if status:
+        query = query.where(EvalRun.status == status)
+    if dataset_id:
+        # params is JSON text written by json.dumps: each selection starts with its "dataset_id" key
+        query = query.where(sa.cast(EvalRun.params, sa.Text).contains(f'"dataset_id": {int(dataset_id)},'))
+    return query
+
+
+def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None) -> sa.Select:
+    query = sa.select(EvalSample).where(EvalSample.run_id == run.id).order_by(
+        EvalSample.dataset_id, EvalSample.subset, EvalSample.position)
+    if verdict in ("correct", "wrong", "error"):
+        query = query.where(EvalSample.verdict == verdict)
+    if subset:
+        query = query.where(EvalSample.subset == subset)
+    if dataset_id:
+        query = query.where(EvalSample.dataset_id == int(dataset_id))
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(EvalSample.question.ilike(like), EvalSample.prediction.ilike(like)))
+    return query

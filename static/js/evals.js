@@ -1,0 +1,91 @@
+// Evaluations: the request estimate on the form, and live progress + log on a run page (SSE).
+(function () {
+  "use strict";
+
+  function estimate() {
+    const form = document.getElementById("eval-form");
+    const out = document.getElementById("request-estimate");
+    if (!form || !out) return;
+    function update() {
+      let total = 0;
+      const judgeMcq = form.querySelector("[name=judge_mcq]").checked;
+      const hasJudge = form.querySelector("[name=judge_id]").value !== "";
+      form.querySelectorAll("fieldset[data-dataset]").forEach(function (fs) {
+        const id = fs.dataset.dataset;
+        if (!fs.querySelector("[name=dataset_id]").checked) return;
+        const counts = JSON.parse(fs.dataset.counts || "{}");
+        const picked = Array.from(fs.querySelectorAll("[name='subsets-" + id + "']:checked")).map(function (c) { return c.value; });
+        const split = fs.querySelector("[name='split-" + id + "']").value;
+        const limit = parseInt(fs.querySelector("[name='limit-" + id + "']").value, 10) || Infinity;
+        Object.keys(counts).forEach(function (subset) {
+          if (picked.length && picked.indexOf(subset) < 0) return;
+          let n = 0;
+          Object.keys(counts[subset]).forEach(function (sp) { if (!split || sp === split) n += counts[subset][sp]; });
+          n = Math.min(n, limit);
+          const judged = fs.dataset.format === "qa" || (judgeMcq && hasJudge);
+          total += n * (judged ? 2 : 1);
+        });
+      });
+      out.textContent = total ? out.dataset.template.replace("__N__", total) : "";
+    }
+    form.addEventListener("change", update);
+    form.addEventListener("input", update);
+    update();
+  }
+
+  function elapsed(el) {
+    if (!el) return;
+    const started = el.dataset.started ? new Date(el.dataset.started) : null;
+    if (!started) return;
+    const end = el.dataset.finished ? new Date(el.dataset.finished) : new Date();
+    const s = Math.max(0, Math.round((end - started) / 1000));
+    el.textContent = Math.floor(s / 60) + "m " + (s % 60) + "s";
+  }
+
+  function live() {
+    const box = document.getElementById("run-live");
+    if (!box) return;
+    const timeEl = box.querySelector("[data-elapsed]");
+    elapsed(timeEl);
+    if (box.dataset.active !== "true" || !window.EventSource) return;
+    const tick = setInterval(function () { elapsed(timeEl); }, 1000);
+    const url = box.dataset.eventsUrl + "?from=" + encodeURIComponent(box.dataset.logFrom || 0);
+    const source = new EventSource(url);
+    const log = box.querySelector("[data-log]");
+    source.addEventListener("log", function (ev) {
+      const data = JSON.parse(ev.data);
+      log.textContent += data.lines.join("\n") + "\n";
+      log.scrollTop = log.scrollHeight;
+    });
+    source.addEventListener("status", function (ev) {
+      const run = JSON.parse(ev.data);
+      const bar = box.querySelector("[data-progress]");
+      bar.max = run.progress.total || 1;
+      bar.value = run.progress.done;
+      box.querySelector("[data-progress-text]").textContent =
+        run.progress.done + " / " + run.progress.total + " (" + run.progress.percent + "%)";
+      box.querySelector("[data-status]").textContent = run.status;
+      const list = box.querySelector("[data-datasets]");
+      list.textContent = "";
+      Object.keys(run.progress.datasets || {}).forEach(function (name) {
+        const li = document.createElement("li");
+        const dt = run.progress.datasets[name];
+        li.textContent = name + ": " + dt[0] + " / " + dt[1];
+        list.appendChild(li);
+      });
+      if (run.started_at) timeEl.dataset.started = run.started_at;
+      if (run.progress.total && run.progress.done && run.started_at && run.status === "running") {
+        const spent = (new Date() - new Date(run.started_at)) / 1000;
+        const left = Math.round(spent * (run.progress.total - run.progress.done) / run.progress.done);
+        box.querySelector("[data-note]").textContent = "ETA ~" + Math.floor(left / 60) + "m " + (left % 60) + "s";
+      }
+    });
+    source.addEventListener("end", function () {
+      source.close();
+      clearInterval(tick);
+      window.location.reload();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { estimate(); live(); });
+})();

@@ -1,0 +1,81 @@
+"""Shared helpers of the evaluation tests: datasets with known answers and fake models that answer them."""
+from __future__ import annotations
+
+import json
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import EvalRun
+from app.services import endpoints, evals
+from tests.datasets_helpers import make_dataset
+from tests.services import wait_for
+
+CORRECT = {0, 1, 2, 4, 5, 7, 9}  # the fake MCQ model answers these 7 of 10 right
+
+
+def mcq_rows(n: int = 10) -> list[dict]:
+    """Questions tagged [Q<i>] whose right answer is always B."""
+    return [{"id": f"m{i}", "subset": "arith" if i < 6 else "logic", "split": "test",
+             "question": f"[Q{i}] Which option is right?", "A": "no", "B": "yes", "C": "maybe", "D": "never",
+             "answer": "B"} for i in range(n)]
+
+
+def qa_rows(n: int = 4) -> list[dict]:
+    return [{"id": f"a{i}", "subset": "facts", "split": "test", "question": f"[Q{i}] Name thing {i}.",
+             "answer": f"thing-{i}"} for i in range(n)]
+
+
+def mcq_reply(messages, _request) -> str:
+    """Answers B (right) for the tagged questions in CORRECT, C (wrong) otherwise."""
+    tag = int(re.search(r"\[Q(\d+)\]", messages[-1]["content"]).group(1))
+    return "ANSWER: B" if tag in CORRECT else "ANSWER: C"
+
+
+def qa_reply(messages, _request) -> str:
+    """Knows even-numbered things; says 'no idea' for odd ones."""
+    tag = int(re.search(r"\[Q(\d+)\]", messages[-1]["content"]).group(1))
+    return f"It is thing-{tag}." if tag % 2 == 0 else "No idea."
+
+
+def judge_reply(messages, _request) -> str:
+    """A judge that marks an answer correct when it contains the reference answer."""
+    prompt = messages[-1]["content"]
+    gold = re.search(r"\[Reference Answer\]\s*(.+?)\s*\n", prompt).group(1).strip()
+    pred = prompt.split("[Predicted Answer]", 1)[1]
+    ok = gold in pred
+    return json.dumps({"reasoning": f"The answer {'contains' if ok else 'lacks'} {gold}.", "verdict": "A" if ok else "B"})
+
+
+def model(owner, fake_llm, name: str, model_name: str, **behaviour):
+    fake_llm.add_model(model_name, **behaviour)
+    return endpoints.create(owner, {"name": name, "base_url": fake_llm.base_url, "model_name": model_name,
+                                    "max_concurrency": 8})
+
+
+def dataset(owner, rows, fmt: str, name: str):
+    return make_dataset(owner, rows=rows, fmt=fmt, name=name)
+
+
+def finished(run_id: int, timeout: float = 120) -> EvalRun:
+    """Wait until the run reaches a final state; returns it fresh from the database."""
+    def done():
+        db.session.expire_all()
+        run = db.session.get(EvalRun, run_id)
+        return run if run.status in ("succeeded", "failed", "cancelled") else None
+    return wait_for(done, timeout=timeout, interval=0.3, message=f"evaluation {run_id} to finish")
+
+
+def submit(user, **values) -> EvalRun:
+    return evals.create(user, values)
+
+
+def judge_requests(fake_llm, model_name: str) -> list[str]:
+    """The predicted answers the judge was asked about, one per judge request."""
+    return [r["json"]["messages"][-1]["content"] for r in fake_llm.requests
+            if r["path"].endswith("/chat/completions") and r["json"].get("model") == model_name]
+
+
+def count_runs() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(EvalRun))

@@ -1,0 +1,16 @@
+"""Evaluation jobs (queue ``evals``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.engines.evalscope_eval import EvalscopeEvalEngine
+from app.extensions import db
+from app.models import EvalRun
+from workers.runner import execute
+
+
+def run_eval(run_id: int) -> str:
+    """Run evaluation ``run_id``; a run that already has a work directory continues from its samples."""
+    run = db.session.get(EvalRun, run_id)
+    resume = bool(run and run.work_dir and (Path(run.work_dir) / "manifest.json").exists())
+    return execute(EvalRun, run_id, EvalscopeEvalEngine(), resume=resume)
