@@ -86,11 +86,6 @@ def upgrade():
 
 
 def downgrade():
+    # Dropping a table drops its indexes; dropping FK-backed indexes first fails on MySQL/MariaDB.
     op.drop_table('perf_level')
-    with op.batch_alter_table('perf_run', schema=None) as batch_op:
-        batch_op.drop_index('ix_perf_run_target_status')
-        batch_op.drop_index(batch_op.f('ix_perf_run_status'))
-        batch_op.drop_index(batch_op.f('ix_perf_run_owner_id'))
-        batch_op.drop_index('ix_perf_run_owner_created')
-        batch_op.drop_index(batch_op.f('ix_perf_run_endpoint_id'))
     op.drop_table('perf_run')
