@@ -61,7 +61,7 @@ def dataset(owner, rows, fmt: str, name: str):
 def finished(run_id: int, timeout: float = 120) -> EvalRun:
     """Wait until the run reaches a final state; returns it fresh from the database."""
     def done():
-        db.session.expire_all()
+        db.session.rollback()  # a fresh snapshot: MariaDB's REPEATABLE READ would keep showing the past
         run = db.session.get(EvalRun, run_id)
         return run if run.status in ("succeeded", "failed", "cancelled") else None
     return wait_for(done, timeout=timeout, interval=0.3, message=f"evaluation {run_id} to finish")

@@ -20,7 +20,7 @@ def slow_qa_setup(user, fake_llm, n=12):
 
 
 def progressed(run_id, at_least):
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot (REPEATABLE READ on MariaDB)
     run = db.session.get(EvalRun, run_id)
     return run.status == "running" and run.progress_done >= at_least
 
@@ -85,7 +85,7 @@ def test_killed_worker_is_detected_and_the_run_resumes(client, user, worker, fak
     page = wait_for(lambda: (t := client.get(f"/evals/{run.id}").data.decode()) and "stopped (killed" in t and t,
                     timeout=60, interval=1, message="the dead run to be detected")
     assert "Resume" in page
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot (REPEATABLE READ on MariaDB)
     run = db.session.get(EvalRun, run.id)
     assert run.status == "failed" and "resume" in run.error.lower()
     worker.restart()
