@@ -120,3 +120,24 @@ def test_unreachable_model_fails_quickly_with_a_clear_message(client, user, work
     page = client.get(f"/perf/{run.id}").data.decode()
     assert expected in page
     assert db.session.query(PerfLevel).count() == 0 and db.session.query(PerfRun).count() == 1
+
+
+def test_a_waiting_run_queued_again_after_a_restart_still_waits_its_turn(user, worker, fake_llm):
+    from rq.job import Job
+
+    from app.extensions import queues
+    from app.services import runs
+    m = h.known_model(user, fake_llm)
+    blocker = h.block(user, m)  # a benchmark of the same model is running
+    run = h.submit(user, endpoint_id=m.id)
+    assert run.waiting and not Job.exists(run.rq_job_id, connection=queues.connection)
+    assert runs.requeue_lost() == 1  # what a starting worker does: the waiting run's job is queued
+    job = wait_for(lambda: (j := Job.fetch(run.rq_job_id, connection=queues.connection)).is_finished and j,
+                   timeout=60, message="the requeued job to return")
+    assert job.return_value() == "waiting"
+    run = h.fresh(run.id)
+    assert run.status == "queued" and run.waiting and not fake_llm.requests
+    blocker.status = "succeeded"  # the other benchmark ends: the waiting one gets its turn
+    db.session.commit()
+    run = h.finished(run.id)
+    assert run.status == "succeeded" and not run.waiting, run.error

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 def run_perf(run_id: int) -> str:
     """Run the benchmark ``PerfRun(run_id)``; afterwards hand the next waiting run of its target to RQ."""
     try:
+        run = db.session.get(PerfRun, run_id)
+        if run is not None and run.waiting:  # queued again by runs.requeue_lost: its turn comes through release()
+            return "waiting"
         return execute(PerfRun, run_id, EvalscopePerfEngine())
     finally:
         db.session.rollback()

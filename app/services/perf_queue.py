@@ -24,6 +24,7 @@ from app.services.perf import target_key
 
 QUEUE = "perf"
 JOB = "workers.perf_jobs.run_perf"
+runs.register_kind(PerfRun, QUEUE, JOB)  # a starting worker queues lost runs again (a waiting one just returns)
 
 
 @contextmanager
