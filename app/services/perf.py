@@ -21,6 +21,7 @@ from app.services import endpoints, ownership, runs
 from app.services.datasets import catalog
 from app.services.endpoint_client import api_key_of
 from app.services.outbound import OutboundRefused, validate_base_url
+from app.services.validation import is_blank, number
 
 PROMPT_SOURCES = ("synthetic", "dataset")
 MAX_LEVELS = 12
@@ -42,27 +43,6 @@ def target_key(base_url: str, model_name: str) -> str:
 
 
 # -- validation --------------------------------------------------------------------------------------------------
-def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def _num(raw: Any, kind, low, high, field: str, errors: dict, default=None):
-    """``raw`` as ``kind`` within [low, high]; ``default`` when blank; the problem goes to ``errors``."""
-    if _blank(raw):
-        return default
-    try:
-        if isinstance(raw, bool) or (kind is int and isinstance(raw, float) and not raw.is_integer()):
-            raise ValueError(raw)
-        value = kind(raw.strip() if isinstance(raw, str) else raw)
-    except (TypeError, ValueError):
-        errors[field] = str(_l("Must be a number.") if kind is float else _l("Must be a whole number."))
-        return None
-    if not low <= value <= high:
-        errors[field] = str(_l("Must be between %(low)s and %(high)s.", low=low, high=high))
-        return None
-    return value
-
-
 def _int_list(raw: Any, low: int, high: int, field: str, errors: dict) -> list[int] | None:
     """``"1, 4, 16"``, ``[1, 4, 16]`` or ``4`` as a list of whole numbers within [low, high]."""
     if isinstance(raw, str):
@@ -78,7 +58,7 @@ def _int_list(raw: Any, low: int, high: int, field: str, errors: dict) -> list[i
         return None
     values = []
     for item in items:
-        value = _num(item, int, low, high, field, errors)
+        value = number(item, int, low, high, field, errors)
         if value is None:
             errors[field] = str(_l("Whole numbers from %(low)s to %(high)s, separated by commas (e.g. 1, 4, 16).",
                                    low=low, high=high))
@@ -99,7 +79,7 @@ def _bool(raw: Any, field: str, errors: dict, default: bool) -> bool:
 
 
 def _endpoint(raw: Any, user: User, errors: dict) -> ModelEndpoint | None:
-    model_id = _num(raw, int, 1, 2**31, "endpoint_id", errors)
+    model_id = number(raw, int, 1, 2**31, "endpoint_id", errors)
     endpoint = None if model_id is None else db.session.scalar(
         ownership.visible_query(ModelEndpoint, user).where(ModelEndpoint.id == model_id,
                                                           ModelEndpoint.deleted_at.is_(None)))
@@ -109,7 +89,7 @@ def _endpoint(raw: Any, user: User, errors: dict) -> ModelEndpoint | None:
 
 
 def _dataset(raw: Any, user: User, errors: dict) -> Dataset | None:
-    dataset_id = _num(raw, int, 1, 2**31, "dataset_id", errors)
+    dataset_id = number(raw, int, 1, 2**31, "dataset_id", errors)
     dataset = None if dataset_id is None else db.session.scalar(
         catalog.visible(user).where(Dataset.id == dataset_id))
     if dataset is None:
@@ -132,30 +112,30 @@ def validate(data: dict, user: User) -> tuple[ModelEndpoint, dict]:
         if dataset is not None:
             params.update(dataset_id=dataset.id, dataset_name=dataset.name, dataset_version=dataset.current_version)
     else:
-        params["prompt_length"] = _num(data.get("prompt_length"), int, 1, 32768, "prompt_length", errors,
+        params["prompt_length"] = number(data.get("prompt_length"), int, 1, 32768, "prompt_length", errors,
                                        DEFAULTS["prompt_length"])
     concurrency = _int_list(data.get("concurrency", DEFAULTS["concurrency"]), 1, 1024, "concurrency", errors)
     if concurrency and len(concurrency) > MAX_LEVELS:
         errors["concurrency"] = str(_l("At most %(n)d levels.", n=MAX_LEVELS))
     elif concurrency and len(set(concurrency)) != len(concurrency):
         errors["concurrency"] = str(_l("Each concurrency level once, please."))
-    number = _int_list(data.get("number", DEFAULTS["number"]), 1, 100_000, "number", errors)
-    if number and concurrency and len(number) not in (1, len(concurrency)):
+    numbers = _int_list(data.get("number", DEFAULTS["number"]), 1, 100_000, "number", errors)
+    if numbers and concurrency and len(numbers) not in (1, len(concurrency)):
         errors["number"] = str(_l("Give one number for all levels, or one per level (%(n)d).", n=len(concurrency)))
     rate = data.get("rate")
-    if not _blank(rate) and rate not in (-1, "-1"):
-        rate = _num(rate, float, 0.01, 100_000, "rate", errors)
+    if not is_blank(rate) and rate not in (-1, "-1"):
+        rate = number(rate, float, 0.01, 100_000, "rate", errors)
     else:
         rate = None
     params.update(
         prompt_source=source, concurrency=concurrency, rate=rate,
-        number=(number * len(concurrency) if number and concurrency and len(number) == 1 else number),
-        max_tokens=_num(data.get("max_tokens"), int, 1, 131_072, "max_tokens", errors, DEFAULTS["max_tokens"]),
+        number=(numbers * len(concurrency) if numbers and concurrency and len(numbers) == 1 else numbers),
+        max_tokens=number(data.get("max_tokens"), int, 1, 131_072, "max_tokens", errors, DEFAULTS["max_tokens"]),
         stream=_bool(data.get("stream"), "stream", errors, DEFAULTS["stream"]),
-        temperature=_num(data.get("temperature"), float, 0.0, 2.0, "temperature", errors, DEFAULTS["temperature"]),
-        timeout_minutes=_num(data.get("timeout_minutes"), int, 1, current_app.config.get("RUN_MAX_MINUTES", 1440),
+        temperature=number(data.get("temperature"), float, 0.0, 2.0, "temperature", errors, DEFAULTS["temperature"]),
+        timeout_minutes=number(data.get("timeout_minutes"), int, 1, current_app.config.get("RUN_MAX_MINUTES", 1440),
                              "timeout_minutes", errors, DEFAULTS["timeout_minutes"]),
-        sleep_interval=_num(data.get("sleep_interval"), int, 0, 600, "sleep_interval", errors,
+        sleep_interval=number(data.get("sleep_interval"), int, 0, 600, "sleep_interval", errors,
                             DEFAULTS["sleep_interval"]))
     if errors:
         raise PerfInvalid(errors)
