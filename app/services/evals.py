@@ -33,7 +33,7 @@ A: CORRECT
 B: INCORRECT"""
 
 
-runs.register_kind(EvalRun, "evals", JOB)
+runs.register_kind(EvalRun, "evals", JOB, "Finished samples are kept: resume to continue from where it stopped.")
 
 
 class EvalInvalid(ValueError):

@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 
 
 _KINDS: dict = {}  # run model -> (queue name, job function path)
+_DEAD_HINTS: dict = {}  # run model -> what the person can do about a run whose worker died
 
 
-def register_kind(model, queue_name: str, func_path: str) -> None:
-    """Declare which queue and job function run rows of ``model`` (used to re-queue lost jobs)."""
+def register_kind(model, queue_name: str, func_path: str, dead_hint: str = "") -> None:
+    """Declare which queue and job function run rows of ``model`` (used to re-queue lost jobs), and the advice
+    shown when such a run's worker dies."""
     _KINDS[model] = (queue_name, func_path)
+    _DEAD_HINTS[model] = dead_hint
 
 
 def requeue_lost() -> int:
@@ -91,7 +94,8 @@ def cancel(run, actor: User) -> str:
     audit.record(f"{run.__tablename__}.cancel", actor, target=run, detail=run.endpoint_name)
     if run.status == "queued":
         try:
-            Job.fetch(run.rq_job_id, connection=queues.connection).cancel()
+            if run.rq_job_id:
+                Job.fetch(run.rq_job_id, connection=queues.connection).cancel()
         except (NoSuchJobError, InvalidJobOperation, QueueUnavailable):
             pass  # not in Redis any more: the row is the truth
         finish(run, "cancelled", note="Cancelled before it started.")
@@ -111,7 +115,7 @@ def reap_dead(model) -> int:
         run.status = "failed"
         run.finished_at = utcnow()
         run.error = ("The worker running this job stopped (killed, crashed or restarted) without finishing it. "
-                     "Finished samples are kept: resume to continue from where it stopped.")
+                     + _DEAD_HINTS.get(model, "")).strip()
     if dead:
         db.session.commit()
     return len(dead)
