@@ -23,6 +23,23 @@ def test_token_auth_on_me(client, user):
     assert token.token_hash != value and value not in token.prefix
 
 
+def test_last_use_is_stamped_at_most_once_a_minute(client, user):
+    from datetime import timedelta
+    from app.services import tokens
+    headers = {"Authorization": f"Bearer {create_token(client)}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    token = db.session.scalar(sa.select(ApiToken))
+    first = token.last_used_at
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    db.session.refresh(token)
+    assert token.last_used_at == first  # no write on every call
+    token.last_used_at = first - tokens.STAMP_EVERY - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    db.session.refresh(token)
+    assert token.last_used_at > first
+
+
 def test_token_is_shown_once(client, user):
     value = create_token(client)
     assert value.encode() not in client.get("/profile").data

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import ApiToken, User
@@ -12,6 +14,8 @@ from app.models.types import utcnow
 from app.services import audit
 
 TOKEN_PREFIX = "ehk_"
+#: ``last_used_at`` is stamped at most this often: a write on every API call would cost each call a commit.
+STAMP_EVERY = timedelta(minutes=1)
 
 
 def hash_token(value: str) -> str:
@@ -50,12 +54,15 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
 
 
 def user_for_token(value: str) -> User | None:
-    """The active user owning the live token ``value``, stamping its last use; else ``None``."""
+    """The active user owning the live token ``value``, stamping its last use (to the minute); else ``None``."""
     if not value.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(value)))
+    token = db.session.scalar(sa.select(ApiToken).options(so.joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == hash_token(value)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
+    now = utcnow()
+    if token.last_used_at is None or token.last_used_at <= now - STAMP_EVERY:
+        token.last_used_at = now
+        db.session.commit()
     return token.user
