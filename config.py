@@ -73,9 +73,11 @@ class Config:
             database_url or f"sqlite:///{self.DATA_DIR / 'evalhub.db'}")
         #: Empty means "embedded queue": the app starts a fakeredis TCP server and fills this in.
         self.REDIS_URL = redis_url
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        if self.SQLALCHEMY_DATABASE_URI.startswith("mysql"):
-            self.SQLALCHEMY_ENGINE_OPTIONS["pool_recycle"] = 3600
+        #: A server's connections may be dropped (restart, wait_timeout): test each before use and renew hourly.
+        #: A SQLite file has no server, so no round trip per request for it.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
 
         secret = env.get("SECRET_KEY", "").strip()
         if not secret:
