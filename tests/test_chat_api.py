@@ -86,6 +86,8 @@ def test_messages_stream_over_sse_and_are_stored(client, alice, api_headers, fak
     assert full["title"] == "Repeat after me"
     assert [(m["turn"], m["slot"], m["status"]) for m in full["messages"]] == [
         (1, None, "complete"), (1, 1, "complete"), (1, 2, "error")]
+    # each final event carries the saved row, with its id, even for a slot that failed before the rows were written
+    assert [saved[1]["id"], saved[2]["id"]] == [m["id"] for m in full["messages"][1:]]
     assert client.post(f"/api/v1/conversations/{cid}/preferences", headers=h,
                        json={"turn": 1, "choice": "A"}).get_json() == {"turn": 1, "choice": "A"}
     assert client.get(f"/api/v1/conversations/{cid}", headers=h).get_json()["preferences"] == [

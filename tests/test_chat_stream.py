@@ -139,6 +139,19 @@ def test_each_slot_keeps_its_own_history_and_settings(client, user, fake_llm):
     assert sent["error-500"]["messages"][1:] == [{"role": "user", "content": "second question"}]
 
 
+def test_the_request_carries_the_models_extra_body_key_and_usage_option(client, user, fake_llm):
+    fake_llm.api_key = "sk-chat"
+    m = endpoints.create(user, {"name": "keyed", "base_url": fake_llm.base_url, "model_name": "echo",
+                                "api_key": "sk-chat", "top_p": 0.5, "extra_body": {"top_k": 7}})
+    cid = create_conversation(client, [m], temperature=0.2)
+    assert done_messages(events(send(client, cid, "hello")))[1]["status"] == "complete"
+    (req,) = [r for r in fake_llm.requests if r["path"].endswith("/chat/completions")]
+    body = req["json"]
+    assert req["headers"]["authorization"] == "Bearer sk-chat"
+    assert body["top_k"] == 7 and body["top_p"] == 0.5 and body["temperature"] == 0.2
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
 def test_changed_settings_are_saved_with_the_turn(client, user, fake_llm):
     echo, other = model(user, fake_llm, "echo"), model(user, fake_llm, "other")
     cid = create_conversation(client, [echo])
@@ -177,7 +190,10 @@ def test_history_survives_the_model_being_deleted(client, user, fake_llm):
     evs = events(send(client, cid, "again"))
     errors = {d["slot"]: d["message"] for e, d, _t in evs if e == "error"}
     assert set(errors) == {1} and "no longer available" in errors[1]
-    assert done_messages(evs)[2]["status"] == "complete"
+    saved = done_messages(evs)
+    assert saved[2]["status"] == "complete" and saved[1]["status"] == "error"
+    stored_rows = stored(cid)
+    assert saved[1]["id"] == stored_rows[(2, 1)].id and stored_rows[(2, 1)].status == "error"
 
 
 def test_regenerate_replaces_the_last_answer_of_one_slot(client, user, fake_llm):

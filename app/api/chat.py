@@ -69,9 +69,8 @@ def delete_conversation(conversation_id: int):
 
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
 def send_message(conversation_id: int):
-    conversation = conversations.get_owned(g.api_user, conversation_id)
     try:
-        turn = chat_turns.prepare(conversation, g.api_user, _body().get("content"))
+        turn = chat_turns.prepare(g.api_user, conversation_id, _body().get("content"))
     except ChatInvalid as exc:
         raise _invalid(exc) from exc
     return chat.response(turn)
@@ -79,9 +78,8 @@ def send_message(conversation_id: int):
 
 @bp.route("/conversations/<int:conversation_id>/slots/<int:slot>/regenerate", methods=["POST"])
 def regenerate_answer(conversation_id: int, slot: int):
-    conversation = conversations.get_owned(g.api_user, conversation_id)
     try:
-        turn = chat_turns.prepare_regenerate(conversation, g.api_user, slot)
+        turn = chat_turns.prepare_regenerate(g.api_user, conversation_id, slot)
     except ChatInvalid as exc:
         raise _invalid(exc) from exc
     return chat.response(turn)

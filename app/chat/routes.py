@@ -85,12 +85,12 @@ def create():
 @login_required
 def send(conversation_id: int):
     """JSON ``{"content", "slots"?}`` (slots: the current settings of each slot): the SSE stream of the answers."""
-    conversation = conversations.get_owned(current_user, conversation_id)
     body = request.get_json(silent=True) or {}
     try:
         if "slots" in body:
-            conversations.update_slots(conversation, current_user, body["slots"])
-        turn = chat_turns.prepare(conversation, current_user, body.get("content"))
+            conversations.update_slots(conversations.get_owned(current_user, conversation_id), current_user,
+                                       body["slots"])
+        turn = chat_turns.prepare(current_user, conversation_id, body.get("content"))
     except ChatInvalid as exc:
         return _invalid(exc)
     return chat.response(turn)
@@ -100,9 +100,8 @@ def send(conversation_id: int):
 @login_required
 def regenerate(conversation_id: int, slot: int):
     """The SSE stream of a new answer of ``slot`` to the last message (it replaces the old answer)."""
-    conversation = conversations.get_owned(current_user, conversation_id)
     try:
-        turn = chat_turns.prepare_regenerate(conversation, current_user, slot)
+        turn = chat_turns.prepare_regenerate(current_user, conversation_id, slot)
     except ChatInvalid as exc:
         return _invalid(exc)
     return chat.response(turn)

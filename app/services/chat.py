@@ -32,6 +32,7 @@ REMOTE_STOP_EVERY_S = 0.5  # ... and asks Redis (a Stop sent to another gunicorn
 KEEPALIVE_S = 10.0  # an SSE comment on a quiet stream (proxies, and noticing a client that left)
 STOP_GRACE_S = 2.0  # how long stopped slots may take to report before they are saved as stopped anyway
 RECORD_TIMEOUT_S = 30.0
+SEND_WAIT_S = 0.1  # how long the request thread stands aside while the slots send their requests
 
 
 def sse(event: str, data: dict) -> str:
@@ -128,10 +129,10 @@ class _Answers:
         """Save the answer of a slot that ended; its events."""
         self.pending.discard(slot)
         job = self.jobs[slot]
-        fields, saved = chat_turns.answer(self.turn, job, "".join(self.texts[slot]), result)
         out = sse("error", {"slot": slot, "message": result["error"]}) if result["status"] == "error" else ""
         if not self.recorded():
             return out
+        fields, saved = chat_turns.answer(self.turn, job, "".join(self.texts[slot]), result)  # with its row's id
         try:
             with _write_lock():
                 chat_turns.store_answer(job.message_id, fields)
@@ -199,6 +200,7 @@ def response(turn: Turn) -> Response:
     """Start the turn's upstream requests at once and answer with their SSE stream (no buffering by proxies)."""
     fanout = Fanout(turn)
     fanout.start()
+    fanout.wait_sent(SEND_WAIT_S)
     resp = Response(stream_with_context(relay(fanout)), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     resp.call_on_close(fanout.finish)  # also when the body is never read

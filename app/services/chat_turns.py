@@ -7,6 +7,7 @@ has no answer (failed), so roles keep alternating as strict chat templates requi
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -15,12 +16,13 @@ from typing import Any
 
 import openai
 import sqlalchemy as sa
+from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import ChatMessage, ChatSlot, Conversation, ModelEndpoint, Preference, User
 from app.models.types import utcnow
-from app.services import chat_fanout, chat_json, conversations, endpoints
+from app.services import chat_fanout, chat_json, conversations, ownership
 from app.services.conversations import ChatInvalid
 from app.services.endpoint_client import chat_kwargs, client_for, explain
 from app.services.outbound import check_destination
@@ -44,7 +46,7 @@ class SlotJob:
     kwargs: dict = field(default_factory=dict)
     error: str | None = None
     message_id: int | None = None
-    stream: Any = None  # the SDK's streaming response while it is open (the fan-out shuts it on stop)
+    stream: Any = None  # the open httpx response of the model's stream (the fan-out shuts it on stop)
 
 
 @dataclass
@@ -100,14 +102,26 @@ def _histories(rows: list, before_turn: int) -> dict[int, list[dict]]:
     return out
 
 
-def _slot_models(conversation_id: int, user: User, slot: int | None = None) -> list:
-    """The conversation's slots, each with its model when ``user`` may still use it: ``[(slot, model | None)]``."""
-    usable = sa.and_(ModelEndpoint.id == ChatSlot.endpoint_id, endpoints.live_query(user).whereclause)
-    query = (sa.select(ChatSlot, ModelEndpoint).outerjoin(ModelEndpoint, usable)
-             .where(ChatSlot.conversation_id == conversation_id).order_by(ChatSlot.slot))
-    if slot is not None:
-        query = query.where(ChatSlot.slot == slot)
-    return db.session.execute(query).all()
+@functools.cache
+def _slots_statement() -> sa.Select:
+    """The conversation (``conversation_id``, owned by ``user_id``) and its slots, each with its model when the user
+    may still use it. Built once: building it costs more than running it, on the way to the first token."""
+    user_id = sa.bindparam("user_id")
+    usable = sa.and_(ModelEndpoint.id == ChatSlot.endpoint_id, ownership.visible_filter(ModelEndpoint, user_id))
+    return (sa.select(Conversation, ChatSlot, ModelEndpoint)
+            .join(ChatSlot, ChatSlot.conversation_id == Conversation.id).outerjoin(ModelEndpoint, usable)
+            .where(Conversation.id == sa.bindparam("conversation_id"), Conversation.owner_id == user_id)
+            .order_by(ChatSlot.slot))
+
+
+def _slot_models(conversation_id: int, user: User, slot: int | None = None) -> tuple[Conversation, list]:
+    """``user``'s conversation (else 404) and its slots, each with its model when ``user`` may still use it:
+    ``(conversation, [(slot, model | None)])``."""
+    rows = db.session.execute(_slots_statement(), {"conversation_id": conversation_id, "user_id": user.id}).all()
+    if not rows:
+        abort(404)  # every conversation has at least one slot
+    return rows[0][0], [(row, endpoint) for _conversation, row, endpoint in rows
+                        if slot is None or row.slot == slot]
 
 
 def _jobs(slots: list, histories: dict[int, list[dict]], asked: str) -> list[SlotJob]:
@@ -132,10 +146,11 @@ def _jobs(slots: list, histories: dict[int, list[dict]], asked: str) -> list[Slo
 
 def _check_idle(conversation_id: int, rows: list) -> None:
     """Refuse a new turn while an answer of the conversation still streams (rows left by a restart expire)."""
-    busy = ChatInvalid({"content": str(_l("An answer is still streaming in this conversation: stop it first."))},
-                       status=409)
+    def busy() -> ChatInvalid:
+        return ChatInvalid({"content": str(_l("An answer is still streaming in this conversation: stop it first."))},
+                           status=409)
     if chat_fanout.streaming(conversation_id):  # here, perhaps before its rows are written
-        raise busy
+        raise busy()
     streaming = [r for r in rows if r.status == "streaming"]
     stale = [r.id for r in streaming if r.created_at < utcnow() - STALE_AFTER]
     if stale:
@@ -143,26 +158,29 @@ def _check_idle(conversation_id: int, rows: list) -> None:
             status="error", error="Interrupted: the server stopped while this answer was streaming."))
         db.session.commit()
     if len(stale) < len(streaming):
-        raise busy
+        raise busy()
 
 
-def prepare(conversation: Conversation, user: User, content: Any) -> Turn:
-    """A new turn: ``content`` for every slot, each with its own history and settings (raises ChatInvalid)."""
+def prepare(user: User, conversation_id: int, content: Any) -> Turn:
+    """A new turn of ``user``'s conversation (else 404): ``content`` for every slot, each with its own history and
+    settings (raises ChatInvalid)."""
+    conversation, slots = _slot_models(conversation_id, user)
     content = conversations.validate_content(content)
     rows = _transcript(conversation.id)
     _check_idle(conversation.id, rows)
     number = max((r.turn for r in rows), default=0) + 1
-    jobs = _jobs(_slot_models(conversation.id, user), _histories(rows, number), content)
+    jobs = _jobs(slots, _histories(rows, number), content)
     title = None if conversation.title else conversations.title_from(content)
     return Turn(conversation.id, number, content, jobs, title=title)
 
 
-def prepare_regenerate(conversation: Conversation, user: User, slot: int) -> Turn:
-    """The last turn's message sent again to ``slot`` alone; its new answer replaces the old one."""
+def prepare_regenerate(user: User, conversation_id: int, slot: int) -> Turn:
+    """The last turn's message of ``user``'s conversation (else 404) sent again to ``slot`` alone; its new answer
+    replaces the old one."""
+    conversation, pair = _slot_models(conversation_id, user, slot)
     rows = _transcript(conversation.id)
     _check_idle(conversation.id, rows)
     number = max((r.turn for r in rows), default=0)
-    pair = _slot_models(conversation.id, user, slot)
     asked = next((r.content for r in rows if r.turn == number and r.slot is None), None)
     if not pair or asked is None:
         raise ChatInvalid({"slot": str(_l("There is no answer to regenerate."))})

@@ -12,9 +12,11 @@ from app.extensions import db
 from app.models import User
 
 
-def visible_filter(model, user: User):
-    """Rows ``user`` may read: system rows (``owner_id`` NULL) and their own; never soft-deleted ones."""
-    condition = sa.or_(model.owner_id.is_(None), model.owner_id == user.id)
+def visible_filter(model, user: User | sa.BindParameter):
+    """Rows ``user`` may read: system rows (``owner_id`` NULL) and their own; never soft-deleted ones. ``user`` may
+    be a bound parameter of the user's id, for a statement built once and run with that parameter."""
+    user_id = user if isinstance(user, sa.BindParameter) else user.id
+    condition = sa.or_(model.owner_id.is_(None), model.owner_id == user_id)
     if hasattr(model, "deleted_at"):
         condition = sa.and_(condition, model.deleted_at.is_(None))
     return condition
