@@ -31,16 +31,17 @@ DEFINITIONS = {
 }
 #: Columns of the level tables, the CSV and the comparison: (key, label, unit, better).
 COLUMNS = [
-    ("concurrency", "Concurrency", "", None), ("number", "Requests", "", None),
-    ("succeeded", "Succeeded", "", "higher"), ("failed", "Failed", "", "lower"),
-    ("duration_s", "Duration", "s", None),
-    ("req_per_s", "Throughput", "req/s", "higher"), ("output_tok_per_s", "Output throughput", "tok/s", "higher"),
-    ("total_tok_per_s", "Total throughput", "tok/s", "higher"),
-    ("avg_latency_s", "Avg latency", "s", "lower"), ("p99_latency_s", "P99 latency", "s", "lower"),
-    ("avg_ttft_ms", "Avg TTFT", "ms", "lower"), ("p99_ttft_ms", "P99 TTFT", "ms", "lower"),
-    ("avg_tpot_ms", "Avg TPOT", "ms", "lower"), ("p99_tpot_ms", "P99 TPOT", "ms", "lower"),
-    ("avg_itl_ms", "Avg ITL", "ms", "lower"),
-    ("avg_input_tokens", "Avg input tokens", "", None), ("avg_output_tokens", "Avg output tokens", "", None),
+    ("concurrency", _l("Concurrency"), "", None), ("number", _l("Requests"), "", None),
+    ("succeeded", _l("Succeeded"), "", "higher"), ("failed", _l("Failed"), "", "lower"),
+    ("duration_s", _l("Duration"), "s", None),
+    ("req_per_s", _l("Throughput"), "req/s", "higher"),
+    ("output_tok_per_s", _l("Output throughput"), "tok/s", "higher"),
+    ("total_tok_per_s", _l("Total throughput"), "tok/s", "higher"),
+    ("avg_latency_s", _l("Avg latency"), "s", "lower"), ("p99_latency_s", _l("P99 latency"), "s", "lower"),
+    ("avg_ttft_ms", _l("Avg TTFT"), "ms", "lower"), ("p99_ttft_ms", _l("P99 TTFT"), "ms", "lower"),
+    ("avg_tpot_ms", _l("Avg TPOT"), "ms", "lower"), ("p99_tpot_ms", _l("P99 TPOT"), "ms", "lower"),
+    ("avg_itl_ms", _l("Avg ITL"), "ms", "lower"),
+    ("avg_input_tokens", _l("Avg input tokens"), "", None), ("avg_output_tokens", _l("Avg output tokens"), "", None),
 ]
 
 
