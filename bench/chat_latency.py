@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--parts", default="abc", help="which parts to run (default: abc)")
     parser.add_argument("--serve-fake", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
@@ -315,18 +316,21 @@ def main() -> None:
             except (httpx.HTTPError, ValueError):
                 time.sleep(0.1)
         api, page = Bench(app_url, fake_url, token, ids, "api"), Bench(app_url, fake_url, token, ids, "page")
-        results = {"a_ttft": {"api": bench_ttft(api, args.requests), "page": bench_ttft(page, args.requests)},
-                   "b_fanout": bench_fanout(page, args.rounds),
-                   "c_load": [asyncio.run(bench_load(bench, args.concurrency, spread, gunicorn.pid, model))
-                              for model in ("bench-load", "bench-load-10") for bench in (page, api)
-                              for spread in (0.0, 1.0)],
-                   "machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        results = {"machine": f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
                    "models": {k: {"ttft_s": v[0], "token_delay_s": v[1], "tokens": v[2]} for k, v in MODELS.items()}}
+        if "a" in args.parts:
+            results["a_ttft"] = {"api": bench_ttft(api, args.requests), "page": bench_ttft(page, args.requests)}
+        if "b" in args.parts:
+            results["b_fanout"] = bench_fanout(page, args.rounds)
+        if "c" in args.parts:
+            results["c_load"] = [asyncio.run(bench_load(bench, args.concurrency, spread, gunicorn.pid, model))
+                                 for model in ("bench-load", "bench-load-10") for bench in (page, api)
+                                 for spread in (0.0, 1.0)]
     finally:
         for proc in reversed(procs):
             proc.terminate()
             proc.wait(15)
-    out = ROOT / "bench/results/chat_latency.json"
+    out = ROOT / "bench/results" / ("chat_latency.json" if args.parts == "abc" else f"chat_latency-{args.parts}.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
