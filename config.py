@@ -116,6 +116,9 @@ class Config:
 
         #: Interpreter that runs evalscope (its own virtualenv if you keep it apart); default: this one.
         self.EVALSCOPE_PYTHON = env.get("EVALHUB_EVALSCOPE_PYTHON", "").strip() or None
+        #: Interpreter of OpenCompass's own virtualenv (scripts/opencompass_venv.sh creates the default one).
+        self.OPENCOMPASS_PYTHON = (env.get("EVALHUB_OPENCOMPASS_PYTHON", "").strip()
+                                   or str(BASE_DIR / ".venv-opencompass" / "bin" / "python"))
         #: Longest a run may take, and how long a running run's heartbeat may be silent before it counts as dead.
         self.RUN_MAX_MINUTES = _env_int(env, "EVALHUB_RUN_MAX_MINUTES", 24 * 60)
         self.RUN_DEAD_AFTER_SECONDS = _env_int(env, "EVALHUB_RUN_DEAD_AFTER_SECONDS", 90)

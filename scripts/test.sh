@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+# The OpenCompass engine's own virtualenv (~4 minutes once; a no-op when complete), unless one is configured
+[ -n "${EVALHUB_OPENCOMPASS_PYTHON:-}" ] || scripts/opencompass_venv.sh
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian's chromium for the browser tests..."

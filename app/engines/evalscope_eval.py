@@ -20,11 +20,11 @@ from pathlib import Path
 from flask import current_app
 
 from app.engines.base import Launch, Outcome
+from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets,
+                                     qa_question, read_json, safe)
 from app.engines.evalscope_results import collect_samples
 from app.extensions import db
-from app.models import Dataset, ModelEndpoint
-from app.services.datasets.formats import LETTERS, answer_letters
-from app.services.datasets.rows import iter_rows
+from app.models import ModelEndpoint
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "evalscope_eval.py"
@@ -34,10 +34,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _python() -> str:
     return current_app.config.get("EVALSCOPE_PYTHON") or sys.executable
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:40] or "default"
 
 
 class EvalscopeEvalEngine:
@@ -56,6 +52,11 @@ class EvalscopeEvalEngine:
             return importlib.metadata.version("evalscope")
         except importlib.metadata.PackageNotFoundError:
             return None
+
+    @staticmethod
+    def unsupported(params: dict) -> dict[str, str]:
+        """Form errors for what this engine cannot do: none."""
+        return {}
 
     # -- prepare -------------------------------------------------------------------------------------------
     def prepare(self, run, work_dir: Path, resume: bool) -> Launch:
@@ -77,51 +78,32 @@ class EvalscopeEvalEngine:
     def _export(self, run, work_dir: Path) -> dict:
         """Write each pinned dataset selection as evalscope input; returns the manifest."""
         subsets: list[dict] = []
-        for index, sel in enumerate(run.params["datasets"]):
-            dataset = db.session.get(Dataset, sel["dataset_id"])
-            by_subset: dict[str, list[dict]] = {}
-            for record in iter_rows(dataset, sel["version"], sel.get("subsets") or None, sel.get("split")):
-                rows = by_subset.setdefault(record["subset"], [])
-                if not sel.get("limit") or len(rows) < sel["limit"]:
-                    rows.append(record)
+        for index, sel, dataset, subset, records in pinned_subsets(run):
             fmt = dataset.format
             data_dir = work_dir / fmt / "data"
             data_dir.mkdir(parents=True, exist_ok=True)
-            for subset, records in by_subset.items():
-                name = f"d{index}_{_safe(subset)}"
-                if fmt == "mcq":
-                    self._write_mcq(data_dir / f"{name}_val.csv", records)
-                else:
-                    self._write_qa(data_dir / f"{name}.jsonl", records)
-                subsets.append({"format": fmt, "eval_subset": name, "dataset_id": dataset.id,
-                                "dataset_name": sel["name"], "subset": subset,
-                                "rows": [self._row_info(fmt, r) for r in records]})
+            name = f"d{index}_{safe(subset)}"
+            if fmt == "mcq":
+                self._write_mcq(data_dir / f"{name}_val.csv", records)
+            else:
+                self._write_qa(data_dir / f"{name}.jsonl", records)
+            subsets.append(manifest_entry(fmt, name, dataset, sel, subset, records))
         return {"subsets": subsets}
 
     @staticmethod
-    def _row_info(fmt: str, record: dict) -> dict:
-        if fmt == "mcq":
-            options = "\n".join(f"{k}. {record[k]}" for k in LETTERS if record.get(k) not in (None, ""))
-            return {"key": record.get("id"), "question": f"{record['question']}\n{options}",
-                    "reference": "".join(answer_letters(record["answer"]) or [])}
-        return {"key": record.get("id"), "question": record["question"], "reference": str(record["answer"])}
-
-    @staticmethod
     def _write_mcq(path: Path, records: list[dict]) -> None:
-        letters = [k for k in LETTERS if any(r.get(k) not in (None, "") for r in records)]
+        letters = mcq_letters(records)
         with open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["id", "question", *letters, "answer"])
             for i, r in enumerate(records):
-                writer.writerow([i, r["question"], *[r.get(k) or "" for k in letters],
-                                 "".join(answer_letters(r["answer"]) or [])[:1]])
+                writer.writerow([i, r["question"], *[r.get(k) or "" for k in letters], first_answer(r)])
 
     @staticmethod
     def _write_qa(path: Path, records: list[dict]) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             for r in records:
-                question = r["question"] if not r.get("context") else f"{r['context']}\n\n{r['question']}"
-                row = {"question": question, "answer": str(r["answer"])}
+                row = {"question": qa_question(r), "answer": str(r["answer"])}
                 if r.get("system"):
                     row["system"] = r["system"]
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -156,9 +138,9 @@ class EvalscopeEvalEngine:
     def progress(self, run, work_dir: Path) -> tuple[int, int]:
         done = total = 0
         per_dataset = {}
-        config = _read_json(work_dir / "config.json") or {}
+        config = read_json(work_dir / "config.json") or {}
         judged = {t["benchmark"] for t in config.get("tasks", []) if t["strategy"] == "llm"}
-        for s in (_read_json(work_dir / "manifest.json") or {}).get("subsets", []):
+        for s in (read_json(work_dir / "manifest.json") or {}).get("subsets", []):
             bench = BENCHMARK[s["format"]]
             calls = 2 if bench in judged else 1
             out = work_dir / s["format"] / "out"
@@ -174,17 +156,10 @@ class EvalscopeEvalEngine:
         return done, total
 
     def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
-        manifest = _read_json(work_dir / "manifest.json")
+        manifest = read_json(work_dir / "manifest.json")
         if manifest is None:
-            return Outcome(False, error=_last_error(work_dir) or "The engine stopped before it read any data.")
-        return collect_samples(run, work_dir, manifest, returncode, cancelled, _last_error(work_dir))
-
-
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+            return Outcome(False, error=last_error(work_dir) or "The engine stopped before it read any data.")
+        return collect_samples(run, work_dir, manifest, returncode, cancelled, last_error(work_dir))
 
 
 def _count_lines(out: Path, kind: str, benchmark: str, eval_subset: str) -> int:
@@ -194,12 +169,3 @@ def _count_lines(out: Path, kind: str, benchmark: str, eval_subset: str) -> int:
             total += sum(1 for _ in fh)
     return total
 
-
-def _last_error(work_dir: Path) -> str | None:
-    """The engine's last error lines, for a failed run's page."""
-    try:
-        lines = (work_dir / "engine.log").read_text(errors="replace").splitlines()
-    except OSError:
-        return None
-    picked = [ln for ln in lines if re.search(r"Error|ERROR|Traceback|failed", ln)]
-    return "\n".join(picked[-8:])[-2000:] or None

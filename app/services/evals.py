@@ -6,6 +6,7 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from app.engines.evalscope_eval import EvalscopeEvalEngine
+from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
 from app.services import endpoints, runs
@@ -14,7 +15,7 @@ from app.services.datasets.info import count_in
 from app.services.validation import number
 
 JOB = "workers.eval_jobs.run_eval"
-ENGINES = {"evalscope": EvalscopeEvalEngine}
+ENGINES = {"evalscope": EvalscopeEvalEngine, "opencompass": OpencompassEvalEngine}
 ENGINE_LABELS = {"evalscope": "evalscope", "opencompass": "OpenCompass"}
 DEFAULT_JUDGE_PROMPT = """Your job is to look at a question, a gold target, and a predicted answer, and decide whether the predicted answer is correct or incorrect.
 
@@ -121,6 +122,8 @@ def build(user: User, data: dict) -> EvalRun:
         "timeout_seconds": runs.job_timeout_seconds(number(data.get("timeout_minutes"), int, 1, 7 * 24 * 60,
                                                            "timeout_minutes", errors)),
     }
+    if ok and "engine" not in errors:
+        errors.update(ENGINES[engine].unsupported(params))
     if model is not None and "concurrency" not in errors and params["concurrency"] > model.max_concurrency:
         errors["concurrency"] = str(_l("%(name)s allows at most %(n)d requests in flight.", name=model.name,
                                        n=model.max_concurrency))

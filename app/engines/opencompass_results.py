@@ -1,0 +1,118 @@
+"""Read OpenCompass's predictions and results into ``EvalSample`` rows and a summary per dataset and subset.
+
+Under ``out/evalhub`` OpenCompass writes, per dataset abbreviation (``d<i>_<subset>``, one per manifest subset):
+``predictions/<model>/tmp_<abbr>.jsonl`` while it infers (one line per answered sample, ``idx`` = row index),
+``predictions/<model>/<abbr>.json`` when inference finished, and ``results/<model>/<abbr>.json`` with the accuracy
+and per-sample ``details`` once scored. Its exit code says nothing (it exits 0 when tasks fail), so a dataset
+without results is a failed dataset: its samples become errors with the last error OpenCompass logged.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from app.engines.base import Outcome
+from app.engines.eval_inputs import read_json
+from app.engines.eval_samples import blank_sample, store_samples
+
+MODEL_ABBR = "evalhub-model"
+MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
+                re.compile(r"Calling OpenAI API failed.*"))  # the most telling first
+
+
+def output_dir(work_dir: Path) -> Path:
+    return work_dir / "out" / "evalhub"
+
+
+def predictions(out: Path, abbr: str) -> dict[int, dict]:
+    """Answered samples by row index: the finished predictions file, else the growing temporary one."""
+    found = read_json(out / "predictions" / MODEL_ABBR / f"{abbr}.json")
+    if isinstance(found, dict):
+        return {int(k): v for k, v in found.items() if str(k).isdigit()}
+    answered: dict[int, dict] = {}
+    try:
+        with open(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    item = json.loads(line)
+                    answered.setdefault(int(item["idx"]), item)
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut by a kill mid-write
+    except OSError:
+        pass
+    return answered
+
+
+def answered(out: Path, abbr: str) -> int:
+    """How many samples of ``abbr`` the model answered so far (cheap enough to call every second)."""
+    path = out / "predictions" / MODEL_ABBR / f"{abbr}.json"
+    if path.exists():
+        found = read_json(path)
+        return len(found) if isinstance(found, dict) else 0
+    try:
+        with open(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", "rb") as fh:
+            return sum(1 for _ in fh)
+    except OSError:
+        return 0
+
+
+def scored(out: Path, abbr: str) -> dict[int, dict]:
+    """Per-sample details of the results file by row index; empty when the dataset was not scored."""
+    result = read_json(out / "results" / MODEL_ABBR / f"{abbr}.json") or {}
+    details = result.get("details") or []
+    if isinstance(details, dict):
+        details = [details[k] for k in sorted(details, key=lambda k: int(k) if str(k).isdigit() else 0)]
+    by_index = {}
+    for position, item in enumerate(details):
+        tail = str(item.get("example_abbr", "")).rsplit("_", 1)[-1]
+        by_index[int(tail) if tail.isdigit() else position] = item
+    return by_index
+
+
+def _first(value):
+    return value[0] if isinstance(value, list) and value else (None if isinstance(value, list) else value)
+
+
+def _model_error(work_dir: Path) -> str | None:
+    """The last model request error OpenCompass logged."""
+    try:
+        text = (work_dir / "engine.log").read_text(errors="replace")
+    except OSError:
+        return None
+    for pattern in MODEL_ERRORS:
+        found = pattern.findall(text)
+        if found:
+            return found[-1].strip()[:500]
+    return None
+
+
+def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, detail, failure) -> dict:
+    values = blank_sample(run_id, subset, position, row)
+    if prediction is None and detail is None:
+        values["error"] = f"The model request failed: {failure}" if failure else "No answer from the model."
+        return values
+    values["prediction"] = _first(detail.get("pred")) if detail else prediction.get("prediction")
+    if detail is None:
+        values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
+        return values
+    correct = bool(_first(detail.get("correct")))
+    values.update(extracted=_first(detail.get("parsed")), score=1.0 if correct else 0.0,
+                  verdict="correct" if correct else "wrong")
+    return values
+
+
+def collect_samples(run, work_dir: Path, manifest: dict, returncode, cancelled: bool, last_error) -> Outcome:
+    """Replace the run's samples with what the files say now; set its summary and score."""
+    out = output_dir(work_dir)
+    failure = _model_error(work_dir)
+    rows: list[dict] = []
+    for subset in manifest["subsets"]:
+        answers = predictions(out, subset["eval_subset"])
+        details = scored(out, subset["eval_subset"])
+        for position, row in enumerate(subset["rows"]):
+            if cancelled and position not in answers and position not in details:
+                continue  # not asked yet: resume will ask it
+            rows.append(_sample(run.id, subset, position, row, answers.get(position), details.get(position),
+                                failure))
+    return store_samples(run, rows, manifest, returncode, cancelled, last_error)
