@@ -5,7 +5,7 @@ config.json and runs OpenCompass in this process (``--debug``: no extra process 
 run's work directory (OpenCompass writes tmp/ and caches into its cwd). The outputs go to ``<work>/out/evalhub``
 whatever happens, so running again reuses what is finished (``-r evalhub``) and continues an interrupted
 inference from its ``tmp_`` predictions. The model's API key arrives in OPENAI_API_KEY (``key='ENV'``), never in
-a file; the judge's in EVALHUB_JUDGE_API_KEY.
+a file.
 """
 from __future__ import annotations
 
