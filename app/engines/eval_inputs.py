@@ -69,6 +69,22 @@ def read_json(path: Path):
         return None
 
 
+def read_indexed_jsonl(path: Path, key: str, into: dict[int, dict]) -> dict[int, dict]:
+    """Add each line of the JSONL file ``path`` to ``into`` under its integer ``key`` (the first line of an index
+    wins); a missing file adds nothing, and a line cut by a kill mid-write is skipped."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    item = json.loads(line)
+                    into.setdefault(int(item[key]), item)
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except OSError:
+        pass
+    return into
+
+
 def last_error(work_dir: Path, log_file: str = "engine.log") -> str | None:
     """The engine's last error lines, for a failed run's page."""
     try:

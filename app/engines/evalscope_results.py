@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from app.engines.base import Outcome
+from app.engines.eval_inputs import read_indexed_jsonl
 from app.engines.eval_samples import blank_sample, store_samples
 
 ITEM_FAILED = re.compile(r"Processing item in subset='([^']+)' failed: (.*?)(?:\x1b\[0m)?$")
@@ -21,13 +22,7 @@ def _by_index(out: Path, kind: str, benchmark: str, eval_subset: str) -> dict[in
     found: dict[int, dict] = {}
     # "*" also reads reviews an interrupted run left in evalscope's temporary "<file>.jsonl.rerun-<uuid>"
     for path in out.glob(f"{kind}/*/{benchmark}_{eval_subset}.jsonl*"):
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    item = json.loads(line)
-                    found.setdefault(int(item["index"]), item)
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut by a kill mid-write
+        read_indexed_jsonl(path, "index", found)
     return found
 
 

@@ -8,12 +8,11 @@ without results is a failed dataset: its samples become errors with the last err
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from app.engines.base import Outcome
-from app.engines.eval_inputs import read_json
+from app.engines.eval_inputs import read_indexed_jsonl, read_json
 from app.engines.eval_samples import blank_sample, store_samples
 
 MODEL_ABBR = "evalhub-model"
@@ -30,18 +29,7 @@ def predictions(out: Path, abbr: str) -> dict[int, dict]:
     found = read_json(out / "predictions" / MODEL_ABBR / f"{abbr}.json")
     if isinstance(found, dict):
         return {int(k): v for k, v in found.items() if str(k).isdigit()}
-    answered: dict[int, dict] = {}
-    try:
-        with open(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    item = json.loads(line)
-                    answered.setdefault(int(item["idx"]), item)
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut by a kill mid-write
-    except OSError:
-        pass
-    return answered
+    return read_indexed_jsonl(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", "idx", {})
 
 
 def answered(out: Path, abbr: str) -> int:
