@@ -1,5 +1,5 @@
-"""The OpenCompass engine: a real OpenCompass run in a real worker against the fake model server, and the
-form's answers when OpenCompass is missing or asked for what it does not do."""
+"""The OpenCompass engine: real OpenCompass runs in a real worker against the fake model server (MCQ by rule, QA
+by a fake judge), and the form's answers when OpenCompass is missing or asked for what it does not do."""
 import os
 import sys
 from pathlib import Path
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EvalSample
-from app.services import evals
+from app.services import endpoints, evals
 from config import BASE_DIR
 from tests import evals_helpers as h
 
@@ -45,6 +45,67 @@ def test_opencompass_mcq_accuracy_is_exactly_the_known_fraction(client, user, wo
     assert (work / "out" / "evalhub" / "results" / "evalhub-model").is_dir()
 
 
+@needs_opencompass
+def test_opencompass_scores_qa_with_the_judge_beside_mcq_by_rule(client, user, worker, fake_llm):
+    def both(messages, request):
+        return (h.mcq_reply if "Which option" in messages[-1]["content"] else h.qa_reply)(messages, request)
+    m = h.model(user, fake_llm, "Both bot", "both-bot", reply=both)
+    fake_llm.add_model("judge-bot", reply=h.judge_reply)
+    j = endpoints.create(user, {"name": "Judge", "base_url": fake_llm.base_url, "model_name": "judge-bot",
+                                "api_key": "judge-secret-42", "max_concurrency": 8})
+    qa = h.dataset(user, h.qa_rows(), "qa", "Known QA")
+    mcq = h.dataset(user, h.mcq_rows(), "mcq", "Known MCQ")
+    run = h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": mcq.id}, {"dataset_id": qa.id}],
+                   engine="opencompass", concurrency=4)
+    run = h.finished(run.id, timeout=300)
+    assert run.status == "succeeded", run.error
+    by_name = {d["name"]: d for d in run.summary["datasets"]}
+    assert by_name["Known QA"]["score"] == pytest.approx(0.5) and by_name["Known MCQ"]["score"] == pytest.approx(0.7)
+    assert run.score == pytest.approx(9 / 14) and run.sample_errors == 0
+    qa_samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id,
+                                                                EvalSample.dataset_id == qa.id)
+                                    .order_by(EvalSample.position)).all()
+    assert [s.verdict for s in qa_samples] == ["correct", "wrong", "correct", "wrong"]
+    assert [s.prediction for s in qa_samples[:2]] == ["It is thing-0.", "No idea."]
+    assert qa_samples[0].judge_rationale == "The answer contains thing-0."
+    assert qa_samples[1].judge_rationale == "The answer lacks thing-1."
+    asked = h.judge_requests(fake_llm, "judge-bot")
+    assert len(asked) == 4 and all("[Reference Answer]" in a and "{" not in a for a in asked)  # MCQ is not judged
+    assert run.progress_done == run.progress_total == 10 + 2 * 4
+    mcq_samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id,
+                                                                 EvalSample.dataset_id == mcq.id)).all()
+    assert sum(s.verdict == "correct" for s in mcq_samples) == 7 and not any(s.judge_rationale for s in mcq_samples)
+    assert "The answer lacks thing-1." in client.get(f"/evals/{run.id}/samples/{qa_samples[1].id}").data.decode()
+    # the judge's key reaches the judge through the environment, never through a file
+    judged = [r for r in fake_llm.requests if r["json"] and r["json"].get("model") == "judge-bot"]
+    assert all(r["headers"]["authorization"] == "Bearer judge-secret-42" for r in judged)
+    files = [f for f in Path(run.work_dir).rglob("*") if f.is_file()]
+    assert files and not any(b"judge-secret-42" in f.read_bytes() for f in files)
+
+
+def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
+    """The driver's verdict reader (OpenCompass's own takes the first capital A or B anywhere)."""
+    import importlib.util
+    import types
+
+    stub = types.ModuleType("opencompass.models")
+    stub.OpenAISDK = object  # the driver module runs in OpenCompass's virtualenv; only its parser is tested here
+    monkeypatch.setitem(sys.modules, "opencompass", types.ModuleType("opencompass"))
+    monkeypatch.setitem(sys.modules, "opencompass.models", stub)
+    path = BASE_DIR / "app" / "engines" / "drivers" / "opencompass_judge.py"
+    spec = importlib.util.spec_from_file_location("opencompass_judge", path)
+    judge = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(judge)
+    replies = {"A": "A", "B.": "B", "(B)": "B", "A: CORRECT": "A", '{"reasoning": "Both say B.", "verdict": "A"}': "A",
+               "<think>A? or B? Probably A.</think>\nB": "B", "<think>cut off while thinking about A": None,
+               "A careful reading shows it differs, so B": "B", "The answer is INCORRECT.": "B", "no idea": None}
+    assert {reply: judge.verdict(reply) for reply in replies} == replies
+    out = judge.judge_verdicts({"1": {"prediction": "B"}, "0": {"prediction": "A"}, "2": {"prediction": "?"}}, "")
+    assert out["accuracy"] == pytest.approx(100 / 3)
+    assert [(d["correct"], d["verdict"], d["judge"]) for d in out["details"]] == [
+        (True, "A", "A"), (False, "B", "B"), (False, None, "?")]
+
+
 def test_opencompass_is_unavailable_with_a_clear_message(app, client, user, fake_llm, api_headers):
     app.config["OPENCOMPASS_PYTHON"] = "/nowhere/bin/python"
     ok, why = evals.engine_state("opencompass")
@@ -58,14 +119,19 @@ def test_opencompass_is_unavailable_with_a_clear_message(app, client, user, fake
     assert h.count_runs() == 0
 
 
-def test_opencompass_refuses_qa_datasets_at_the_form(app, client, user, fake_llm):
+def test_opencompass_form_needs_a_judge_for_qa_and_refuses_a_judge_for_mcq(app, client, user, fake_llm):
     app.config["OPENCOMPASS_PYTHON"] = sys.executable  # present: the engine counts as installed
     m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
     j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
-    d = h.dataset(user, h.qa_rows(), "qa", "Known QA")
-    r = client.post("/evals/new", data={"model_id": m.id, "judge_id": j.id, "dataset_id": d.id,
-                                        "engine": "opencompass"})
-    assert r.status_code == 400 and "choose evalscope for QA datasets" in r.data.decode()
+    qa = h.dataset(user, h.qa_rows(), "qa", "Known QA")
+    mcq = h.dataset(user, h.mcq_rows(), "mcq", "Known MCQ")
+    r = client.post("/evals/new", data={"model_id": m.id, "dataset_id": qa.id, "engine": "opencompass"})
+    page = r.data.decode()
+    assert r.status_code == 400 and "QA datasets are scored by a judge model: choose one." in page
+    assert "choose evalscope" not in page  # the same answer as evalscope's: QA is OpenCompass's too now
+    r = client.post("/evals/new", data={"model_id": m.id, "judge_id": j.id, "dataset_id": mcq.id,
+                                        "engine": "opencompass", "judge_mcq": "y"})
+    assert r.status_code == 400 and "choose evalscope to have a judge model score them" in r.data.decode()
     assert h.count_runs() == 0
 
 
@@ -105,3 +171,17 @@ def test_opencompass_failed_dataset_fails_the_run_despite_exit_code(user, worker
     assert run.status == "failed" and "Calling OpenAI API failed" in run.error
     samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
     assert len(samples) == 4 and all(s.verdict == "error" and "503" in s.error for s in samples)
+
+
+@needs_opencompass
+def test_opencompass_failing_judge_keeps_the_answers_and_says_why(user, worker, fake_llm):
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
+    j = h.model(user, fake_llm, "Judge", "judge-down", status=503)
+    d = h.dataset(user, h.qa_rows(), "qa", "Known QA")
+    run = h.finished(h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}],
+                              engine="opencompass").id, timeout=240)
+    assert run.status == "failed" and "503" in run.error
+    samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)
+                                 .order_by(EvalSample.position)).all()
+    assert [s.prediction for s in samples] == ["It is thing-0.", "No idea.", "It is thing-2.", "No idea."]
+    assert all(s.verdict == "error" and "judge gave no verdict" in s.error and "503" in s.error for s in samples)

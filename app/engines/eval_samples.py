@@ -5,6 +5,8 @@ An engine reads its own output files into one dict per sample (``blank_sample`` 
 """
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from app.engines.base import Outcome
@@ -19,6 +21,19 @@ def blank_sample(run_id: int, subset: dict, position: int, row: dict) -> dict:
             "question": row["question"], "reference": row["reference"], "prediction": None, "extracted": None,
             "score": None, "verdict": "error", "judge_rationale": None, "latency_ms": None,
             "prompt_tokens": None, "completion_tokens": None, "error": None}
+
+
+def judge_rationale(reply) -> str | None:
+    """What a sample shows of its judge's reply: the "reasoning" (or "explanation") of a JSON reply, else all of it."""
+    if not reply:
+        return None
+    try:
+        parsed = json.loads(reply)
+    except (TypeError, ValueError):
+        return str(reply)
+    if isinstance(parsed, dict):
+        return str(parsed.get("reasoning") or parsed.get("explanation") or reply)
+    return str(reply)
 
 
 def store_samples(run, rows: list[dict], manifest: dict, returncode, cancelled: bool, last_error) -> Outcome:

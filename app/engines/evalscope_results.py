@@ -6,13 +6,12 @@ at the model endpoint: evalscope logs "Processing item in subset='X' failed: <wh
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from app.engines.base import Outcome
 from app.engines.eval_inputs import read_indexed_jsonl
-from app.engines.eval_samples import blank_sample, store_samples
+from app.engines.eval_samples import blank_sample, judge_rationale, store_samples
 
 ITEM_FAILED = re.compile(r"Processing item in subset='([^']+)' failed: (.*?)(?:\x1b\[0m)?$")
 BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
@@ -53,15 +52,8 @@ def _message(prediction: dict) -> tuple[str | None, dict]:
 def _rationale(score: dict) -> str | None:
     attempts = (score.get("metadata") or {}).get("judge_attempts") or []
     for attempt in attempts:
-        raw = attempt.get("raw_response")
-        if not raw:
-            continue
-        try:
-            parsed = json.loads(raw)
-            if isinstance(parsed, dict):
-                return str(parsed.get("reasoning") or parsed.get("explanation") or raw)
-        except ValueError:
-            return str(raw)
+        if attempt.get("raw_response"):
+            return judge_rationale(attempt["raw_response"])
     return score.get("explanation")
 
 

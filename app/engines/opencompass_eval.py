@@ -3,11 +3,14 @@
 OpenCompass lives in a virtualenv of its own (``EVALHUB_OPENCOMPASS_PYTHON``; ``scripts/opencompass_venv.sh``
 creates it): its pins conflict with evalscope's. Work directory of a run::
 
-    config.json        what the driver runs (no secrets: the key travels in OPENAI_API_KEY)
+    config.json        what the driver runs (no secrets: keys travel in OPENAI_API_KEY, EVALHUB_JUDGE_API_KEY)
     manifest.json      for every OpenCompass dataset: the EvalHub dataset, subset and rows it holds, in order
-    data/<name>.jsonl  custom MCQ input {"question", "A", "B", ..., "answer"} (absolute paths in the config)
+    data/<name>.jsonl  custom input, MCQ {"question", "A", "B", ..., "answer"} or QA {"question", "answer"}
     tokenizer/         a whitespace tokenizer (OpenAISDK counts tokens with a local HF tokenizer when offline)
     out/evalhub/       OpenCompass's outputs: predictions/, results/, summary/, logs/
+
+MCQ is scored by rule; QA by the run's judge model (OpenCompass's GenericLLMEvaluator, the run's judge prompt,
+the judge's key in EVALHUB_JUDGE_API_KEY). A judge for MCQ (``judge_mcq``) is evalscope's alone.
 """
 from __future__ import annotations
 
@@ -20,8 +23,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets, read_json,
-                                     safe)
+from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets,
+                                     qa_question, read_json, safe)
 from app.extensions import db
 from app.models import ModelEndpoint
 from app.services.endpoint_client import api_key_of
@@ -30,6 +33,7 @@ DRIVER = Path(__file__).parent / "drivers" / "opencompass_eval.py"
 SETUP = "scripts/opencompass_venv.sh"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 INSTRUCTION = {"en": "Answer with the letter of the correct option.", "zh": "请直接给出正确选项的字母。"}
+JUDGE_FIELDS = {"{gold}": "{obj_gold}", "{pred}": "{prediction}"}  # EvalHub's judge prompt → GenericLLMEvaluator's
 
 
 def _python() -> str:
@@ -56,12 +60,9 @@ class OpencompassEvalEngine:
 
     @staticmethod
     def unsupported(params: dict) -> dict[str, str]:
-        """Form errors for what this engine does not do (yet): judged QA and judged MCQ."""
+        """Form errors for what this engine does not do: a judge for multiple-choice answers."""
         errors = {}
-        if any(s["format"] == "qa" for s in params["datasets"]):
-            errors["engine"] = str(_l("OpenCompass scores multiple-choice datasets only here: "
-                                      "choose evalscope for QA datasets."))
-        elif params.get("judge_mcq"):
+        if params.get("judge_mcq"):
             errors["engine"] = str(_l("OpenCompass scores multiple-choice answers by rule: "
                                       "choose evalscope to have a judge model score them."))
         return errors
@@ -79,19 +80,25 @@ class OpencompassEvalEngine:
         model = db.session.get(ModelEndpoint, run.endpoint_id)
         env = {"OPENAI_API_KEY": api_key_of(model) or "EMPTY", "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+        if run.judge_endpoint_id:
+            env["EVALHUB_JUDGE_API_KEY"] = api_key_of(db.session.get(ModelEndpoint, run.judge_endpoint_id)) or "EMPTY"
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
 
     def _export(self, run, work_dir: Path) -> dict:
-        """Write each pinned MCQ subset as an OpenCompass custom dataset; returns the manifest."""
+        """Write each pinned subset as an OpenCompass custom dataset; returns the manifest."""
         data_dir = work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         subsets: list[dict] = []
         for index, sel, dataset, subset, records in pinned_subsets(run):
             name = f"d{index}_{safe(subset)}"
-            letters = mcq_letters(records)
+            letters = mcq_letters(records) if dataset.format == "mcq" else []
             with open(data_dir / f"{name}.jsonl", "w", encoding="utf-8") as fh:
                 for r in records:
-                    row = {"question": r["question"], **{k: r.get(k) or "" for k in letters}, "answer": first_answer(r)}
+                    if dataset.format == "mcq":
+                        row = {"question": r["question"], **{k: r.get(k) or "" for k in letters},
+                               "answer": first_answer(r)}
+                    else:
+                        row = {"question": qa_question(r), "answer": str(r["answer"])}
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             subsets.append(dict(manifest_entry(dataset.format, name, dataset, sel, subset, records), letters=letters))
         return {"subsets": subsets}
@@ -108,20 +115,45 @@ class OpencompassEvalEngine:
             oc_model["openai_extra_kwargs"] = {"top_p": p["top_p"]}
         datasets = []
         for s in manifest["subsets"]:
-            language = "zh" if CJK.search(" ".join(r["question"] for r in s["rows"][:20])) else "en"
-            prompt = "{question}" + "".join(f"\n{k}. {{{k}}}" for k in s["letters"]) + "\n" + INSTRUCTION[language]
-            datasets.append({"path": str(work_dir / "data" / f"{s['eval_subset']}.jsonl"), "abbr": s["eval_subset"],
-                             "data_type": "mcq", "infer_method": "gen", "human_prompt": prompt})
-        return {"model": oc_model, "datasets": datasets}
+            dataset = {"path": str(work_dir / "data" / f"{s['eval_subset']}.jsonl"), "abbr": s["eval_subset"],
+                       "data_type": s["format"], "infer_method": "gen", "human_prompt": "{question}"}
+            if s["format"] == "mcq":
+                language = "zh" if CJK.search(" ".join(r["question"] for r in s["rows"][:20])) else "en"
+                options = "".join(f"\n{k}. {{{k}}}" for k in s["letters"])
+                dataset["human_prompt"] += options + "\n" + INSTRUCTION[language]
+            else:
+                dataset["judged"] = True
+            datasets.append(dataset)
+        config = {"model": oc_model, "datasets": datasets}
+        if run.judge_endpoint_id:
+            config.update(self._judge(run, concurrency))
+        return config
+
+    @staticmethod
+    def _judge(run, concurrency: int) -> dict:
+        """The judge model (its key travels in EVALHUB_JUDGE_API_KEY) and the prompt in OpenCompass's fields."""
+        judge = db.session.get(ModelEndpoint, run.judge_endpoint_id)
+        prompt = run.params.get("judge_prompt") or ""
+        for ours, theirs in JUDGE_FIELDS.items():
+            prompt = prompt.replace(ours, theirs)
+        workers = min(concurrency, judge.max_concurrency or concurrency)
+        return {"judge": {"abbr": "evalhub-judge", "path": judge.model_name, "openai_api_base": judge.base_url,
+                          "max_out_len": 1024, "max_seq_len": 10**7, "batch_size": workers, "max_workers": workers,
+                          "query_per_second": 1000, "temperature": 0.0, "retry": 2, "timeout": 120},
+                "judge_prompt": prompt}
 
     # -- progress and results ------------------------------------------------------------------------------
     def progress(self, run, work_dir: Path) -> tuple[int, int]:
         per_dataset: dict[str, list[int]] = {}
         out = results.output_dir(work_dir)
         for s in (read_json(work_dir / "manifest.json") or {}).get("subsets", []):
+            n = len(s["rows"])
             d = per_dataset.setdefault(s["dataset_name"], [0, 0])
-            d[0] += min(results.answered(out, s["eval_subset"]), len(s["rows"]))
-            d[1] += len(s["rows"])
+            d[0] += min(results.answered(out, s["eval_subset"]), n)
+            d[1] += n
+            if s["format"] == "qa":  # and a judgement each
+                d[0] += min(results.judged(out, s["eval_subset"]), n)
+                d[1] += n
         run.summary = {**(run.summary or {}), "progress": per_dataset}
         return sum(d[0] for d in per_dataset.values()), sum(d[1] for d in per_dataset.values())
 

@@ -3,8 +3,11 @@
 Under ``out/evalhub`` OpenCompass writes, per dataset abbreviation (``d<i>_<subset>``, one per manifest subset):
 ``predictions/<model>/tmp_<abbr>.jsonl`` while it infers (one line per answered sample, ``idx`` = row index),
 ``predictions/<model>/<abbr>.json`` when inference finished, and ``results/<model>/<abbr>.json`` with the accuracy
-and per-sample ``details`` once scored. Its exit code says nothing (it exits 0 when tasks fail), so a dataset
-without results is a failed dataset: its samples become errors with the last error OpenCompass logged.
+and per-sample ``details`` once scored. The judge of a judged (QA) dataset writes
+``results/<model>/tmp_<abbr>_replica0.jsonl`` while it judges, then ``<abbr>_replica0.json``; such details carry the
+judge's verdict letter and whole reply (``drivers/opencompass_judge.py``). OpenCompass's exit code says nothing (it
+exits 0 when tasks fail), so a dataset without results is a failed dataset: its samples become errors with the last
+error OpenCompass logged.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 
 from app.engines.base import Outcome
 from app.engines.eval_inputs import read_indexed_jsonl, read_json
-from app.engines.eval_samples import blank_sample, store_samples
+from app.engines.eval_samples import blank_sample, judge_rationale, store_samples
 
 MODEL_ABBR = "evalhub-model"
 MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
@@ -32,17 +35,30 @@ def predictions(out: Path, abbr: str) -> dict[int, dict]:
     return read_indexed_jsonl(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", "idx", {})
 
 
-def answered(out: Path, abbr: str) -> int:
-    """How many samples of ``abbr`` the model answered so far (cheap enough to call every second)."""
-    path = out / "predictions" / MODEL_ABBR / f"{abbr}.json"
-    if path.exists():
-        found = read_json(path)
+def _done(final: Path, tmp: Path) -> int:
+    """How many items an OpenCompass inference wrote: its final JSON file, else its growing temporary JSONL."""
+    if final.exists():
+        found = read_json(final)
         return len(found) if isinstance(found, dict) else 0
     try:
-        with open(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", "rb") as fh:
+        with open(tmp, "rb") as fh:
             return sum(1 for _ in fh)
     except OSError:
         return 0
+
+
+def answered(out: Path, abbr: str) -> int:
+    """How many samples of ``abbr`` the model answered so far (cheap enough to call every second)."""
+    base = out / "predictions" / MODEL_ABBR
+    return _done(base / f"{abbr}.json", base / f"tmp_{abbr}.jsonl")
+
+
+def judged(out: Path, abbr: str) -> int:
+    """How many answers of the judged dataset ``abbr`` the judge has graded so far."""
+    base = out / "results" / MODEL_ABBR
+    if (base / f"{abbr}.json").exists():
+        return len(scored(out, abbr))
+    return _done(base / f"{abbr}_replica0.json", base / f"tmp_{abbr}_replica0.jsonl")
 
 
 def scored(out: Path, abbr: str) -> dict[int, dict]:
@@ -80,13 +96,25 @@ def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, det
     if prediction is None and detail is None:
         values["error"] = f"The model request failed: {failure}" if failure else "No answer from the model."
         return values
-    values["prediction"] = _first(detail.get("pred")) if detail else prediction.get("prediction")
+    in_details = detail is not None and "pred" in detail  # rule-scored details carry the answer, a judge's do not
+    values["prediction"] = _first(detail["pred"]) if in_details else (prediction or {}).get("prediction")
     if detail is None:
-        values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
+        if subset["format"] == "qa" and failure:
+            values["error"] = f"Not scored: the judge gave no verdict; the last request error logged: {failure}"
+        else:
+            values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
         return values
-    correct = bool(_first(detail.get("correct")))
-    values.update(extracted=_first(detail.get("parsed")), score=1.0 if correct else 0.0,
-                  verdict="correct" if correct else "wrong")
+    if "judge" in detail:  # graded by the run's judge model: "A" correct, "B" wrong
+        letter = _first(detail.get("verdict"))
+        values["judge_rationale"] = judge_rationale(_first(detail.get("judge")))
+        if letter not in ("A", "B"):
+            values["error"] = "Not scored: the judge's reply holds no verdict (A or B)."
+            return values
+        correct = letter == "A"
+    else:
+        correct = bool(_first(detail.get("correct")))
+        values["extracted"] = _first(detail.get("parsed"))
+    values.update(score=1.0 if correct else 0.0, verdict="correct" if correct else "wrong")
     return values
 
 

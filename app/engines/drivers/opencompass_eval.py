@@ -4,8 +4,11 @@ Runs in OpenCompass's own virtualenv (never imports ``app``). Writes an OpenComp
 config.json and runs OpenCompass in this process (``--debug``: no extra process per task, ~13 s each), in the
 run's work directory (OpenCompass writes tmp/ and caches into its cwd). The outputs go to ``<work>/out/evalhub``
 whatever happens, so running again reuses what is finished (``-r evalhub``) and continues an interrupted
-inference from its ``tmp_`` predictions. The model's API key arrives in OPENAI_API_KEY (``key='ENV'``), never in
-a file.
+inference from its ``tmp_`` predictions. The model's API key arrives in OPENAI_API_KEY (``key='ENV'``), the judge's
+in EVALHUB_JUDGE_API_KEY (``opencompass_judge.JudgeOpenAISDK``), never in a file.
+
+A dataset marked ``"judged"`` (QA) is scored by the run's judge model with OpenCompass's GenericLLMEvaluator and
+the judge prompt of config.json (``{question}``, ``{obj_gold}``, ``{prediction}``); the others by rule.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ infer = dict(partitioner=dict(type=NaivePartitioner),
 eval = dict(partitioner=dict(type=NaivePartitioner),
             runner=dict(type=LocalRunner, max_num_workers=1, task=dict(type=OpenICLEvalTask)))
 '''
+OC = "opencompass.openicl."
+API_META = dict(round=[dict(role='HUMAN', api_role='HUMAN'), dict(role='BOT', api_role='BOT', generate=True)])
 
 
 def write_tokenizer(path: str) -> None:
@@ -46,6 +51,27 @@ def write_tokenizer(path: str) -> None:
                    "model_max_length": 10**9}, fh)
 
 
+def judged_dataset(dataset: dict, cfg: dict, tokenizer: str) -> dict:
+    """The full OpenCompass config of a QA dataset scored by the judge, what ``make_qa_gen_config`` builds for a
+    custom dataset but for its evaluator. Types are dotted names: the config file stays data (no lazy imports)."""
+    reader = dict(input_columns=["question"], output_column="answer")
+    source = dict(type="opencompass.datasets.custom.CustomDataset", abbr=dataset["abbr"], path=dataset["path"],
+                  reader_cfg=reader)
+    template = dict(round=[dict(role="HUMAN", prompt=dataset.get("human_prompt", "{question}")),
+                           dict(role="BOT", prompt="{answer}")])
+    evaluator = dict(
+        type="opencompass.evaluator.generic_llm_evaluator.GenericLLMEvaluator",
+        prompt_template=dict(type=OC + "icl_prompt_template.PromptTemplate",
+                             template=dict(round=[dict(role="HUMAN", prompt=cfg["judge_prompt"])])),
+        judge_cfg=dict(cfg["judge"], type="opencompass_judge.JudgeOpenAISDK", meta_template=API_META,
+                       tokenizer_path=tokenizer),
+        dataset_cfg=source, dict_postprocessor=dict(type="opencompass_judge.judge_verdicts"))
+    infer = dict(prompt_template=dict(type=OC + "icl_prompt_template.PromptTemplate", template=template),
+                 retriever=dict(type=OC + "icl_retriever.icl_zero_retriever.ZeroRetriever"),
+                 inferencer=dict(type=OC + "icl_inferencer.icl_gen_inferencer.GenInferencer"))
+    return dict(source, infer_cfg=infer, eval_cfg=dict(evaluator=evaluator, pred_role="BOT"))
+
+
 def main(path: str) -> int:
     exit_with_parent()
     work = os.path.dirname(os.path.abspath(path))
@@ -56,7 +82,8 @@ def main(path: str) -> int:
     model = dict(cfg["model"], tokenizer_path=tokenizer)
     config_py = os.path.join(work, "opencompass_config.py")
     with open(config_py, "w") as fh:
-        fh.write(CONFIG.format(model=model, datasets=cfg["datasets"]))
+        datasets = [judged_dataset(d, cfg, tokenizer) if d.get("judged") else d for d in cfg["datasets"]]
+        fh.write(CONFIG.format(model=model, datasets=datasets))
     os.chdir(work)
     sys.argv = ["opencompass", config_py, "-w", os.path.join(work, "out"), "-r", "evalhub", "--debug"]
     print("[evalhub-driver] opencompass " + " ".join(sys.argv[1:]), flush=True)

@@ -1,0 +1,56 @@
+"""What the OpenCompass driver adds for judge-scored QA; imported in OpenCompass's virtualenv, never through ``app``.
+
+``JudgeOpenAISDK`` is OpenCompass's OpenAISDK with its key read from EVALHUB_JUDGE_API_KEY: ``key='ENV'`` reads
+only OPENAI_API_KEY (the evaluated model's key), and a literal key would be written into OpenCompass's configs.
+
+``judge_verdicts`` replaces ``generic_llmjudge_postprocess`` as GenericLLMEvaluator's dict postprocessor: that one
+takes the first capital A or B anywhere in the reply (inside a <think> block, the article in "A correct answer").
+This one reads the verdict after any reasoning block — a JSON "verdict", a reply that starts with the letter, the
+last standalone A or B, else the words CORRECT / INCORRECT — and keeps the judge's whole reply per sample.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from opencompass.models import OpenAISDK
+
+KEY_ENV = "EVALHUB_JUDGE_API_KEY"
+CORRECT, WRONG = "A", "B"
+VERDICT_KEY = re.compile(r'"?\b(?:verdict|grade|judgement|judgment)\b"?\s*[:=]\s*"?\(?([AB])\b', re.I)
+LEADING = re.compile(r"^\W*([AB])(?:\s*[:.)\]]|\s*$)")
+LETTER = re.compile(r"\b([AB])\b")
+WORD = re.compile(r"\b(INCORRECT|CORRECT)\b")
+
+
+class JudgeOpenAISDK(OpenAISDK):
+    """The run's judge model; its key comes from the environment."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**dict(kwargs, key=os.environ.get(KEY_ENV) or "EMPTY"))
+
+
+def verdict(reply) -> str | None:
+    """"A" (correct), "B" (wrong) or None (no verdict) from a judge's reply."""
+    text = str(reply or "").rsplit("</think>", 1)[-1]
+    text = re.sub(r"<think>.*", "", text, flags=re.S).strip()  # an unclosed block: cut off while reasoning
+    for pattern in (VERDICT_KEY, LEADING):
+        found = pattern.search(text)
+        if found:
+            return found.group(1).upper()
+    letters = LETTER.findall(text)
+    if letters:
+        return letters[-1]
+    words = WORD.findall(text.upper())
+    return (WRONG if words[-1] == "INCORRECT" else CORRECT) if words else None
+
+
+def judge_verdicts(output: dict, output_path: str) -> dict:
+    """Accuracy and one detail per sample (in dataset order) from the judge's replies."""
+    details = []
+    for key in sorted(output, key=lambda k: int(k) if str(k).isdigit() else 0):
+        reply = (output[key] or {}).get("prediction")
+        letter = verdict(reply)
+        details.append({"correct": letter == CORRECT, "verdict": letter, "judge": reply})
+    right = sum(d["correct"] for d in details)
+    return {"accuracy": 100.0 * right / len(details) if details else 0.0, "details": details}
