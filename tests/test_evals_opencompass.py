@@ -174,6 +174,17 @@ def test_opencompass_failed_dataset_fails_the_run_despite_exit_code(user, worker
 
 
 @needs_opencompass
+def test_opencompass_refuses_questions_with_several_right_options(user, worker, fake_llm):
+    m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
+    rows = [dict(r, answer="AB" if r["id"] == "m1" else r["answer"]) for r in h.mcq_rows(3)]
+    d = h.dataset(user, rows, "mcq", "Two right options")
+    run = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], engine="opencompass").id,
+                     timeout=120)
+    assert run.status == "failed" and "several" in run.error and "evalscope" in run.error
+    assert not [r for r in fake_llm.requests if r["json"]]  # refused before asking the model anything
+
+
+@needs_opencompass
 def test_opencompass_failing_judge_keeps_the_answers_and_says_why(user, worker, fake_llm):
     m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
     j = h.model(user, fake_llm, "Judge", "judge-down", status=503)

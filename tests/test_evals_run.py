@@ -1,6 +1,7 @@
 """Evaluations run real evalscope in a real worker against the fake model server."""
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -16,6 +17,28 @@ def mcq_setup(user, fake_llm):
     m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
     d = h.dataset(user, h.mcq_rows(), "mcq", "Known MCQ")
     return m, d
+
+
+def test_multiple_answer_mcq_scores_only_the_exact_set(client, user, worker, fake_llm):
+    """Rows with several right options (A and C): the model must name exactly those; one single-answer row too."""
+    replies = {0: "ANSWER: A,C", 1: "ANSWER: A", 2: "ANSWER: A,B,C", 3: "ANSWER: C,A", 4: "ANSWER: B"}
+
+    def reply(messages, _request):
+        return replies[int(re.search(r"\[Q(\d+)\]", messages[-1]["content"]).group(1))]
+    m = h.model(user, fake_llm, "Multi bot", "multi-bot", reply=reply)
+    rows = [{"id": f"m{i}", "question": f"[Q{i}] Which options are right?", "A": "one", "B": "two", "C": "three",
+             "answer": "AC" if i < 4 else "B"} for i in range(5)]
+    d = h.dataset(user, rows, "mcq", "Multi-answer MCQ")
+    run = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], concurrency=2).id)
+    assert run.status == "succeeded", run.error
+    samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)
+                                 .order_by(EvalSample.position)).all()
+    assert [s.verdict for s in samples] == ["correct", "wrong", "wrong", "correct", "correct"]
+    assert [s.score for s in samples] == [1.0, 0.5, 0.0, 1.0, 1.0]  # half the right options: half the credit
+    assert [s.extracted for s in samples] == ["AC", "A", "ABC", "AC", "B"] and samples[0].reference == "AC"
+    assert run.score == pytest.approx(0.7)
+    asked = [r["json"]["messages"][-1]["content"] for r in fake_llm.requests if r["json"]]
+    assert asked and all("multiple answers may be correct" in q for q in asked)  # the multiple-answer prompt
 
 
 def test_mcq_accuracy_is_exactly_the_known_fraction(client, user, worker, mcq_setup):

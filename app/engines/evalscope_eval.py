@@ -25,6 +25,7 @@ from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, m
 from app.engines.evalscope_results import collect_samples
 from app.extensions import db
 from app.models import ModelEndpoint
+from app.services.datasets.formats import answer_letters
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "evalscope_eval.py"
@@ -76,24 +77,38 @@ class EvalscopeEvalEngine:
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
 
     def _export(self, run, work_dir: Path) -> dict:
-        """Write each pinned dataset selection as evalscope input; returns the manifest."""
+        """Write each pinned dataset selection as evalscope input; returns the manifest. When any MCQ row has
+        several right options, every MCQ subset of the run is scored as multiple-answer (evalscope's
+        ``multiple_correct``: the model names all right letters, and only the exact set counts)."""
+        selections = list(pinned_subsets(run))
+        multiple = any(len(answer_letters(r["answer"]) or []) > 1
+                       for _i, _sel, dataset, _subset, records in selections if dataset.format == "mcq"
+                       for r in records)
         subsets: list[dict] = []
-        for index, sel, dataset, subset, records in pinned_subsets(run):
+        for index, sel, dataset, subset, records in selections:
             fmt = dataset.format
             data_dir = work_dir / fmt / "data"
             data_dir.mkdir(parents=True, exist_ok=True)
             name = f"d{index}_{safe(subset)}"
             if fmt == "mcq":
-                self._write_mcq(data_dir / f"{name}_val.csv", records)
+                self._write_mcq(data_dir, name, records, multiple)
             else:
                 self._write_qa(data_dir / f"{name}.jsonl", records)
             subsets.append(manifest_entry(fmt, name, dataset, sel, subset, records))
-        return {"subsets": subsets}
+        return {"subsets": subsets, "multiple_correct": multiple}
 
     @staticmethod
-    def _write_mcq(path: Path, records: list[dict]) -> None:
+    def _write_mcq(data_dir: Path, name: str, records: list[dict], multiple: bool) -> None:
+        """``<name>_val.csv`` (one right letter), or ``<name>_val.jsonl`` with the list of right letters."""
         letters = mcq_letters(records)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        if multiple:
+            with open(data_dir / f"{name}_val.jsonl", "w", encoding="utf-8") as fh:
+                for i, r in enumerate(records):
+                    row = {"id": i, "question": r["question"], **{k: r.get(k) or "" for k in letters},
+                           "answer": list(answer_letters(r["answer"]) or [])}
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            return
+        with open(data_dir / f"{name}_val.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["id", "question", *letters, "answer"])
             for i, r in enumerate(records):
@@ -124,7 +139,8 @@ class EvalscopeEvalEngine:
             judged = fmt == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
             tasks.append({"benchmark": BENCHMARK[fmt], "subsets": names, "data_dir": str(work_dir / fmt / "data"),
                           "work_dir": str(work_dir / fmt / "out"), "strategy": "llm" if judged else "rule",
-                          "language": "zh" if CJK.search(text) else "en"})
+                          "language": "zh" if CJK.search(text) else "en",
+                          "multiple_correct": fmt == "mcq" and bool(manifest.get("multiple_correct"))})
         config = {"model": {"model": model.model_name, "api_url": model.base_url, "generation_config": gen},
                   "concurrency": p.get("concurrency", 4), "tasks": tasks}
         if run.judge_endpoint_id:

@@ -71,8 +71,11 @@ def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, rev
         judge_error = ((score.get("judge_summary") or {}).get("error")) if score else None
         values["error"] = f"Not scored: {judge_error or 'the judge gave no verdict'}"
         return values
+    # MCQ: correct only with full credit (a multiple-answer row earns the share of its right options the model named,
+    # none with a wrong one); a judge's numeric score counts from 0.5
+    passing = 1.0 if subset["format"] == "mcq" else 0.5
     values.update(score=float(value), extracted=score.get("extracted_prediction"),
-                  verdict="correct" if float(value) >= 0.5 else "wrong", judge_rationale=_rationale(score))
+                  verdict="correct" if float(value) >= passing else "wrong", judge_rationale=_rationale(score))
     return values
 
 

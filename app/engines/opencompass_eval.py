@@ -27,6 +27,7 @@ from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, m
                                      qa_question, read_json, safe)
 from app.extensions import db
 from app.models import ModelEndpoint
+from app.services.datasets.formats import answer_letters
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "opencompass_eval.py"
@@ -92,6 +93,12 @@ class OpencompassEvalEngine:
         for index, sel, dataset, subset, records in pinned_subsets(run):
             name = f"d{index}_{safe(subset)}"
             letters = mcq_letters(records) if dataset.format == "mcq" else []
+            several = next((r for r in records if dataset.format == "mcq"
+                            and len(answer_letters(r["answer"]) or []) > 1), None)
+            if several is not None:  # its rule scores one letter: the first alone would be scored, wrongly
+                raise ValueError(f"OpenCompass scores questions with one right option, and {sel['name']} has "
+                                 f"questions with several (e.g. {str(several['question'])[:60]!r}): run it with "
+                                 "evalscope, which scores the whole set.")
             with open(data_dir / f"{name}.jsonl", "w", encoding="utf-8") as fh:
                 for r in records:
                     if dataset.format == "mcq":

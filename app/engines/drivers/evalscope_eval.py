@@ -53,7 +53,11 @@ def _task_config(cfg: dict, task: dict):
     from evalscope.utils.multi_choices import MultipleChoiceTemplate
 
     dataset_args = {"local_path": task["data_dir"], "subset_list": task["subsets"]}
-    if task["benchmark"] == "general_mcq":
+    if task["benchmark"] == "general_mcq" and task.get("multiple_correct"):
+        dataset_args["extra_params"] = {"multiple_correct": True}  # answers are lists; the exact set scores
+        dataset_args["prompt_template"] = (MultipleChoiceTemplate.CHINESE_MULTIPLE_ANSWER_TEMPLATE
+                                           if task.get("language") == "zh" else MultipleChoiceTemplate.MULTIPLE_ANSWER)
+    elif task["benchmark"] == "general_mcq":
         dataset_args["prompt_template"] = (MultipleChoiceTemplate.CHINESE_SINGLE_ANSWER_TEMPLATE
                                            if task.get("language") == "zh" else MultipleChoiceTemplate.SINGLE_ANSWER)
     else:
