@@ -75,9 +75,19 @@ class Config:
         self.REDIS_URL = redis_url
         #: A server's connections may be dropped (restart, wait_timeout): test each before use and renew hourly.
         #: A SQLite file has no server, so no round trip per request for it.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {}
-        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
+        #: Every connection has timeouts, so a database that accepts connections and never answers gives errors
+        #: (503) within seconds instead of hanging every thread: EVALHUB_DB_CONNECT_TIMEOUT (s, default 3) to
+        #: connect and EVALHUB_DB_READ_TIMEOUT (s, default 10) per read or write; a request waits at most
+        #: EVALHUB_DB_CONNECT_TIMEOUT for a free pooled connection.
+        connect_timeout = _env_int(env, "EVALHUB_DB_CONNECT_TIMEOUT", 3)
+        io_timeout = _env_int(env, "EVALHUB_DB_READ_TIMEOUT", 10)
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 10}}
+        else:
+            self.SQLALCHEMY_ENGINE_OPTIONS = {
+                "pool_pre_ping": True, "pool_recycle": 3600, "pool_timeout": connect_timeout,
+                "connect_args": {"connect_timeout": connect_timeout, "read_timeout": io_timeout,
+                                 "write_timeout": io_timeout}}
 
         secret = env.get("SECRET_KEY", "").strip()
         if not secret:
@@ -121,13 +131,17 @@ class Config:
                                    or str(BASE_DIR / ".venv-opencompass" / "bin" / "python"))
         #: Longest a run may take, and how long a running run's heartbeat may be silent before it counts as dead.
         self.RUN_MAX_MINUTES = _env_int(env, "EVALHUB_RUN_MAX_MINUTES", 24 * 60)
-        self.RUN_DEAD_AFTER_SECONDS = _env_int(env, "EVALHUB_RUN_DEAD_AFTER_SECONDS", 90)
+        self.RUN_DEAD_AFTER_SECONDS = _env_int(env, "EVALHUB_RUN_DEAD_AFTER_SECONDS", 40)
+        #: How often every worker publishes what it can run and (one machine at a time) reaps dead runs and
+        #: queues lost jobs again.
+        self.MAINTENANCE_SECONDS = _env_int(env, "EVALHUB_MAINTENANCE_SECONDS", 10)
 
         #: Seconds a benchmark's test request (and each benchmark request's TCP connect) may wait for the model.
         self.PERF_CONNECT_TIMEOUT = _env_int(env, "EVALHUB_PERF_CONNECT_TIMEOUT", 10)
 
         self.EMBEDDED_WORKERS = _env_int(env, "EVALHUB_EMBEDDED_WORKERS", 1)
-        self.JOB_QUEUES = ("evals", "perf", "default")
+        #: ``opencompass`` is served only by workers that have OpenCompass (they add it themselves).
+        self.JOB_QUEUES = ("evals", "opencompass", "perf", "default")
         self.LOG_LEVEL = env.get("EVALHUB_LOG_LEVEL", "INFO").upper()
 
         self.LANGUAGES = ("en", "zh")

@@ -51,21 +51,35 @@ def start_redis() -> tuple[str, callable]:
     return url, lambda: stop_embedded_redis(server)
 
 
-def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
+def start_worker(env: dict, log_path: Path, name: str) -> subprocess.Popen:
     """``flask --app run worker`` as a real subprocess on the session's Redis and database."""
     log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "worker", "--name",
-                             f"test-worker-{secrets.token_hex(3)}"],
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "worker", "--name", name],
                             cwd=str(BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 
 
-class WorkerHandle:
-    """The session's worker process: ``kill_hard()`` it like the OOM killer would, ``restart()`` it."""
+def worker_published(redis_url: str, name: str) -> bool:
+    """Whether worker ``name`` has published what it can run (it is ready for jobs)."""
+    import redis
+    return bool(redis.Redis.from_url(redis_url).exists(f"evalhub:worker:{name}"))
 
-    def __init__(self, env: dict, log_path: Path):
-        self.env, self.log_path = env, log_path
-        self.proc = start_worker(env, log_path)
+
+class WorkerHandle:
+    """A real worker process: ``kill_hard()`` it like the OOM killer would, ``restart()`` it. ``data_dir`` gives it
+    a data directory of its own, as a worker on another machine has."""
+
+    def __init__(self, env: dict, log_path: Path, data_dir: Path | None = None):
+        self.env, self.log_path = dict(env), log_path
+        if data_dir is not None:
+            self.env["EVALHUB_DATA_DIR"] = str(data_dir)
+        self.name = f"test-worker-{secrets.token_hex(3)}"
+        self.proc = start_worker(self.env, log_path, self.name)
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        wait_for(lambda: worker_published(self.env["REDIS_URL"], self.name) or self.proc.poll() is not None,
+                 timeout=60, interval=0.2, message=f"worker {self.name} to start")
 
     def children(self) -> list[int]:
         """PIDs whose parent is the worker (its work horse while a job runs)."""
@@ -92,7 +106,9 @@ class WorkerHandle:
     def restart(self) -> None:
         if self.proc.poll() is None:
             stop_process(self.proc)
-        self.proc = start_worker(self.env, self.log_path)
+        self.name = f"test-worker-{secrets.token_hex(3)}"
+        self.proc = start_worker(self.env, self.log_path, self.name)
+        self.wait_ready()
 
     def stop(self) -> None:
         stop_process(self.proc)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EvalRun, EvalSample
-from app.services import evals, runs
+from app.services import runs
 from tests import evals_helpers as h
 from tests.services import wait_for
 
@@ -75,26 +75,6 @@ def test_cancel_a_queued_run(client, user, fake_llm, session_env):
     assert run.status == "cancelled" and run.finished_at is not None
 
 
-def test_killed_worker_is_detected_and_the_run_resumes(client, user, worker, fake_llm, app):
-    m, j, d = slow_qa_setup(user, fake_llm)
-    run = h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}], concurrency=1)
-    wait_for(lambda: progressed(run.id, 3), timeout=90, message="three answers")
-    db.session.refresh(run)
-    worker.kill_hard()
-    wait_for(lambda: not engine_alive(run), timeout=20, message="the orphaned engine to stop with its worker")
-    page = wait_for(lambda: (t := client.get(f"/evals/{run.id}").data.decode()) and "stopped (killed" in t and t,
-                    timeout=60, interval=1, message="the dead run to be detected")
-    assert "Resume" in page
-    db.session.rollback()  # a fresh snapshot (REPEATABLE READ on MariaDB)
-    run = db.session.get(EvalRun, run.id)
-    assert run.status == "failed" and "resume" in run.error.lower()
-    worker.restart()
-    evals.resume(run, user)
-    run = h.finished(run.id)
-    assert run.status == "succeeded", run.error
-    assert_each_sample_once_and_judged_once(run, fake_llm, 12)
-
-
 def test_rerun_and_compare(client, user, worker, fake_llm):
     m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
     other = h.model(user, fake_llm, "Always B", "always-b", reply="ANSWER: B")
@@ -109,18 +89,3 @@ def test_rerun_and_compare(client, user, worker, fake_llm):
     assert r.status_code == 302 and again.params["datasets"] == first.params["datasets"]
     assert h.finished(again.id).score == 0.7
     assert os.path.isdir(again.work_dir) and again.work_dir != first.work_dir
-
-
-def test_queued_runs_survive_a_redis_restart(user, fake_llm, worker):
-    from rq.job import Job
-
-    from app.extensions import queues
-    m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
-    d = h.dataset(user, h.mcq_rows(4), "mcq", "Tiny")
-    worker.kill_hard()  # nobody takes the job while we "restart Redis"
-    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}])
-    Job.fetch(run.rq_job_id, connection=queues.connection).delete()  # what a restart without persistence does
-    assert not Job.exists(run.rq_job_id, connection=queues.connection)
-    worker.restart()  # a starting worker queues lost jobs again
-    run = h.finished(run.id)
-    assert run.status == "succeeded" and run.progress_done == 4

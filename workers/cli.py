@@ -41,28 +41,45 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def probe_engines() -> dict[str, str | None]:
+    """The accuracy engines this machine can run, with their versions (what this worker publishes)."""
+    from app.services.evals import ENGINES
+
+    found = {}
+    for name, engine in ENGINES.items():
+        if engine().available()[0]:
+            found[name] = engine.version()
+    return found
+
+
 @click.command("worker")
 @click.option("--queues", "queue_names", default=None,
-              help="Comma-separated queues to serve, in priority order (default: evals,perf,default).")
+              help="Comma-separated queues to serve, in priority order (default: evals, opencompass when it is "
+                   "installed here, perf, default).")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
 @with_appcontext
 def worker_command(queue_names: str | None, burst: bool, name: str | None) -> None:
-    """Run an RQ worker on REDIS_URL inside the app context."""
+    """Run an RQ worker on REDIS_URL inside the app context, with the periodic maintenance thread."""
     from sqlalchemy.orm import configure_mappers
 
+    from app.services.runs.maintenance import MaintenanceThread
+
     configure_mappers()
-    names = [q.strip() for q in (queue_names or ",".join(current_app.config["JOB_QUEUES"])).split(",") if q.strip()]
+    engines = probe_engines()
+    default = [q for q in current_app.config["JOB_QUEUES"] if q != "opencompass" or "opencompass" in engines]
+    names = [q.strip() for q in (queue_names or ",".join(default)).split(",") if q.strip()]
     unknown = set(names) - set(current_app.config["JOB_QUEUES"])
     if unknown:
         raise click.ClickException(f"Unknown queue(s): {', '.join(sorted(unknown))}")
     if os.environ.get("EVALHUB_PARENT_PID", "").isdigit():
         _exit_with_parent(int(os.environ["EVALHUB_PARENT_PID"]))
     connection = queues.connection
-    from app.services import runs
-    lost = runs.requeue_lost()
-    if lost:
-        logging.getLogger(__name__).warning("Queued %d job(s) again that Redis had lost", lost)
     worker = AppWorker([Queue(n, connection=connection) for n in names], connection=connection, name=name)
+    maintenance = MaintenanceThread(current_app._get_current_object(), worker.name, engines, names)
+    maintenance.start()
     logging.getLogger("rq.worker").setLevel(current_app.config["LOG_LEVEL"])
-    worker.work(burst=burst, logging_level=current_app.config["LOG_LEVEL"])
+    try:
+        worker.work(burst=burst, logging_level=current_app.config["LOG_LEVEL"])
+    finally:
+        maintenance.stop()

@@ -1,7 +1,5 @@
-"""Evaluation jobs (queue ``evals``)."""
+"""Evaluation jobs (queues ``evals`` and ``opencompass``)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 from app.extensions import db
 from app.models import EvalRun
@@ -10,7 +8,6 @@ from workers.runner import execute
 
 
 def run_eval(run_id: int) -> str:
-    """Run evaluation ``run_id``; a run that already has a work directory continues from its samples."""
+    """Run evaluation ``run_id``: a later attempt (resume, re-queue) asks only for what the rows lack."""
     run = db.session.get(EvalRun, run_id)
-    resume = bool(run and run.work_dir and (Path(run.work_dir) / "manifest.json").exists())
-    return execute(EvalRun, run_id, ENGINES[run.engine if run else "evalscope"](), resume=resume)
+    return execute(EvalRun, run_id, ENGINES[run.engine if run else "evalscope"]())

@@ -1,8 +1,12 @@
-"""The loop that runs one engine job: row → running, subprocess, progress + heartbeat + logs, results, final state.
+"""The loop that runs one engine job: row → running, subprocess, samples + progress + heartbeat + logs, final state.
 
-Job functions (workers/jobs.py) call ``execute(model, run_id, engine)``. The loop polls the row's
-``cancel_requested`` flag every second and kills the engine's process group when it is set or when the run's
-time limit passes. Whatever happens, the row ends in a final state with a reason a person can read.
+Job functions (workers/jobs.py) call ``execute(model, run_id, engine)``. Each attempt works in a scratch directory
+of its own on this machine, made from the rows (never another worker's files). Every second the loop stores what
+the engine finished (``engine.ingest``), the progress counted from the rows and a heartbeat, and checks the row's
+``cancel_requested`` flag; it stops the engine's process group on cancel, on the run's time limit, or when the row
+left "running" (reaped as dead while this worker hung). Every state change goes through ``app.services.runs``;
+whatever happens, the row ends in a final state with a reason a person can read. An engine that exits non-zero
+without a cancel has failed (resumable), whatever it wrote.
 """
 from __future__ import annotations
 
@@ -18,26 +22,23 @@ from rq import get_current_job
 from app.engines.base import Engine
 from app.engines.process import EngineProcess
 from app.extensions import db
-from app.models.types import utcnow
 from app.services import runs
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 5.0
+POLL_SECONDS = 1.0  # heartbeat, progress, cancel and time limit
+INGEST_SECONDS = 0.1  # how often the engine's new answers are stored: a crash loses little more than those in flight
 
 
-def work_dir_for(run) -> Path:
-    """The run's own directory: kept across resumes, never shared (ids can repeat after deletes)."""
-    if run.work_dir:
-        path = Path(run.work_dir)
-    else:
-        path = Path(current_app.config["DATA_DIR"]) / "jobs" / f"{run.__tablename__}-{run.id}-{secrets.token_hex(4)}"
-    path.mkdir(parents=True, exist_ok=True)
+def scratch_dir(run) -> Path:
+    """This attempt's own directory on this machine (owner-only): never shared, never needed by another worker."""
+    path = (Path(current_app.config["DATA_DIR"]) / "jobs"
+            / f"{run.__tablename__}-{run.id}-a{run.attempts or 1}-{secrets.token_hex(4)}")
+    path.mkdir(parents=True, mode=0o700)
     return path
 
 
 def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
-    """Run ``engine`` for the row ``model(run_id)``; returns the final status."""
+    """Run ``engine`` for the row ``model(run_id)``; returns the final status (or the status that stopped it)."""
     run = db.session.get(model, run_id)
     if run is None or run.status != "queued" or run.cancel_requested:
         return run.status if run else "missing"
@@ -46,60 +47,82 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
         runs.finish(run, "failed", error=why)
         return run.status
     job = get_current_job()
-    run.status, run.started_at, run.heartbeat_at = "running", utcnow(), utcnow()
-    run.worker_name = job.worker_name if job else None
-    work_dir = work_dir_for(run)
-    run.work_dir = str(work_dir)
-    db.session.commit()
+    work_dir = scratch_dir(run)
+    values = {"work_dir": str(work_dir)}
+    if hasattr(model, "engine_version"):
+        values["engine_version"] = engine.version()
+    if not runs.start(run, job.worker_name if job else None, **values):
+        return run.status  # cancelled (or taken) before it started: nothing to do
     process = None
     try:
-        launch = engine.prepare(run, work_dir, resume=resume)
-        runs.append_log(run, [f"[evalhub] {engine.name}: {' '.join(launch.argv[-3:])}"])
+        launch = engine.prepare(run, work_dir, resume=resume or (run.attempts or 1) > 1)
+        runs.append_log(run, [f"[evalhub] {engine.name}: attempt {run.attempts or 1}"])
         process = EngineProcess(launch.argv, work_dir, launch.env, work_dir / launch.log_file)
-        returncode, cancelled, timed_out = _watch(run, engine, process, work_dir)
+        returncode, stopped = _watch(run, engine, process, work_dir)
         runs.append_log(run, process.new_log_lines())
-        outcome = engine.collect(run, work_dir, returncode, cancelled)
-        if cancelled:
+        if stopped == "lost":
+            return _current_status(model, run_id)
+        outcome = engine.collect(run, work_dir, returncode, stopped == "cancelled")
+        if stopped == "cancelled":
             runs.finish(run, "cancelled", note=outcome.note or "Cancelled; finished samples are kept.")
-        elif timed_out:
+        elif stopped == "timed_out":
             runs.finish(run, "failed", error=f"Stopped after its time limit. {outcome.error or ''}".strip())
+        elif returncode != 0:
+            runs.finish(run, "failed", error=outcome.error if not outcome.ok else
+                        f"The engine stopped unexpectedly (exit code {returncode}). {outcome.note or ''}".strip())
         else:
             runs.finish(run, "succeeded" if outcome.ok else "failed", error=outcome.error, note=outcome.note)
     except Exception as exc:  # the row must say what happened, whatever it was
         db.session.rollback()
-        log.exception("run %s %s failed", run.__tablename__, run_id)
+        log.exception("run %s %s failed", model.__tablename__, run_id)
         if process is not None and process.poll() is None:
             process.stop()
-        runs.append_log(run, traceback.format_exc().splitlines()[-5:])
         run = db.session.get(model, run_id)
+        runs.append_log(run, traceback.format_exc().splitlines()[-5:])
         runs.finish(run, "failed", error=f"{type(exc).__name__}: {exc}")
     finally:
         if process is not None:
             process.close()
-    return run.status
+    return _current_status(model, run_id)
 
 
-def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path) -> tuple[int | None, bool, bool]:
-    """Poll until the engine exits, is cancelled or runs out of time: (returncode, cancelled, timed_out)."""
+def _current_status(model, run_id: int) -> str:
+    db.session.rollback()
+    run = db.session.get(model, run_id)
+    return run.status if run else "missing"
+
+
+def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path) -> tuple[int | None, str | None]:
+    """Poll until the engine exits or is stopped: (returncode, None | "cancelled" | "timed_out" | "lost")."""
     deadline = time.monotonic() + run.params.get("timeout_seconds", 24 * 3600)
-    last_beat = 0.0
+    ingest = getattr(engine, "ingest", None)
     while True:
         returncode = process.poll()
         runs.append_log(run, process.new_log_lines())
+        if ingest is not None:
+            ingest(run, work_dir)
         done, total = engine.progress(run, work_dir)
-        run.progress_done, run.progress_total = done, max(total, run.progress_total or 0)
-        now = time.monotonic()
-        if now - last_beat >= HEARTBEAT_SECONDS:
-            run.heartbeat_at = utcnow()
-            last_beat = now
-        db.session.commit()
+        alive = runs.heartbeat(run, progress_done=done, progress_total=max(total, run.progress_total or 0),
+                               **({"summary": run.summary} if hasattr(run, "summary") else {}))
         if returncode is not None:
-            return returncode, False, False
+            return returncode, None
+        if not alive:
+            runs.append_log(run, ["[evalhub] this run is no longer running here: stopping the engine"])
+            return process.stop(), "lost"
         db.session.refresh(run, ["cancel_requested"])
         if run.cancel_requested:
             runs.append_log(run, ["[evalhub] cancel requested: stopping the engine"])
-            return process.stop(), True, False
-        if now > deadline:
+            return process.stop(), "cancelled"
+        if time.monotonic() > deadline:
             runs.append_log(run, ["[evalhub] time limit reached: stopping the engine"])
-            return process.stop(), False, True
-        process.wait(POLL_SECONDS)  # returns at once when the engine exits
+            return process.stop(), "timed_out"
+        _ingest_until(run, work_dir, process, ingest, time.monotonic() + POLL_SECONDS)
+
+
+def _ingest_until(run, work_dir: Path, process: EngineProcess, ingest, until: float) -> None:
+    """Store what the engine finishes, every INGEST_SECONDS, until ``until`` or the engine exits."""
+    while time.monotonic() < until:
+        if process.wait(INGEST_SECONDS) is not None:  # returns at once when the engine exits
+            return
+        if ingest is not None:
+            ingest(run, work_dir)

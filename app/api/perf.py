@@ -45,7 +45,6 @@ def _wait(run: PerfRun) -> PerfRun:
         run = db.session.get(PerfRun, run.id)
         if not run.is_active:
             break
-        perf_queue.refresh()
         time.sleep(1.0)
     return run
 
@@ -73,7 +72,6 @@ def create_perf():
 
 @bp.route("/perf")
 def list_perf():
-    perf_queue.refresh()
     status = request.args.get("status") or None
     if status and status not in STATUSES:
         raise _invalid({"status": f"One of {', '.join(STATUSES)}."})
@@ -86,7 +84,6 @@ def list_perf():
 
 @bp.route("/perf/<int:run_id>")
 def get_perf(run_id: int):
-    perf_queue.refresh()
     return jsonify(run_json(perf.get_visible(g.api_user, run_id)))
 
 

@@ -1,17 +1,22 @@
 """What every accuracy engine reads from a run: its pinned dataset rows, per subset, and helpers on its files.
 
-The manifest (``manifest.json`` in a run's work directory) lists, for every engine subset, the dataset, subset and
-rows it holds, in the order the engine's input file has them; results are matched back to rows by that position.
+The manifest (``manifest.json`` in an attempt's work directory) lists, for every engine subset, the dataset, subset
+and rows it holds, in the order the engine's input file has them; each row carries its ``position`` in the subset
+(the sample's key), so results are matched back to rows by their index in the file. An attempt exports only the
+rows the database does not hold a verdict for (``plan``): resume, on any worker, asks the engine only for what is
+missing, and replays a stored answer that still needs its verdict into the engine's cache.
 """
 from __future__ import annotations
 
 import json
 import re
+
+import sqlalchemy as sa
 from collections.abc import Iterator
 from pathlib import Path
 
 from app.extensions import db
-from app.models import Dataset
+from app.models import Dataset, EvalSample
 from app.services.datasets.formats import LETTERS, answer_letters
 from app.services.datasets.rows import iter_rows
 
@@ -34,9 +39,34 @@ def pinned_subsets(run) -> Iterator[tuple[int, dict, Dataset, str, list[dict]]]:
             yield index, sel, dataset, subset, records
 
 
-def manifest_entry(fmt: str, eval_subset: str, dataset: Dataset, sel: dict, subset: str, records: list) -> dict:
+def plan(run) -> Iterator[tuple[str, int, dict, Dataset, str, list[tuple[int, dict, str | None]], int]]:
+    """What this attempt must send the engine: (engine subset name, selection index, selection, dataset, subset,
+    [(position, record, stored engine record or None)], rows in the subset) for each subset (``todo`` is empty
+    when the subset is done).
+
+    A row with a verdict (correct or wrong) is done; any other row is exported, with the engine's record of its
+    stored answer when there is one (the engine then only scores it). Engine subset names are unique per subset
+    (``d<selection>s<k>_<name>``), so subsets whose names differ only in punctuation never share a file.
+    """
+    stored = {(s.dataset_id, s.subset, s.position): (s.verdict, s.engine_record) for s in db.session.execute(
+        sa.select(EvalSample.dataset_id, EvalSample.subset, EvalSample.position, EvalSample.verdict,
+                  EvalSample.engine_record).where(EvalSample.run_id == run.id))}
+    counter: dict[int, int] = {}
+    for index, sel, dataset, subset, records in pinned_subsets(run):
+        k = counter[index] = counter.get(index, -1) + 1
+        todo = []
+        for position, record in enumerate(records):
+            verdict, engine_record = stored.get((dataset.id, subset, position), (None, None))
+            if verdict not in ("correct", "wrong"):
+                todo.append((position, record, engine_record))
+        yield f"d{index}s{k}_{safe(subset)}", index, sel, dataset, subset, todo, len(records)
+
+
+def manifest_entry(fmt: str, eval_subset: str, dataset: Dataset, sel: dict, subset: str,
+                   todo: list[tuple[int, dict, str | None]], total: int) -> dict:
     return {"format": fmt, "eval_subset": eval_subset, "dataset_id": dataset.id, "dataset_name": sel["name"],
-            "subset": subset, "rows": [row_info(fmt, r) for r in records]}
+            "subset": subset, "total": total,
+            "rows": [dict(row_info(fmt, r), position=position) for position, r, _rec in todo]}
 
 
 def row_info(fmt: str, record: dict) -> dict:
@@ -67,6 +97,34 @@ def read_json(path: Path):
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+class JsonlTail:
+    """Reads only the complete lines appended to JSONL files since the last call (an engine's growing outputs)."""
+
+    def __init__(self):
+        self._offsets: dict[Path, int] = {}
+
+    def new(self, path: Path) -> list[dict]:
+        """New complete lines of ``path`` parsed as JSON (a line that does not parse is skipped)."""
+        offset = self._offsets.get(path, 0)
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+        except OSError:
+            return []
+        end = data.rfind(b"\n")
+        if end < 0:
+            return []
+        self._offsets[path] = offset + end + 1
+        items = []
+        for line in data[:end].splitlines():
+            try:
+                items.append(json.loads(line))
+            except ValueError:
+                continue
+        return items
 
 
 def read_indexed_jsonl(path: Path, key: str, into: dict[int, dict]) -> dict[int, dict]:

@@ -1,17 +1,24 @@
-"""Sample rows and the per-dataset summary, the same for every accuracy engine.
+"""Sample rows, progress and the per-dataset summary, the same for every accuracy engine.
 
-An engine reads its own output files into one dict per sample (``blank_sample`` filled in) and hands them to
-``store_samples``, which replaces the run's samples, sets its summary and score, and decides the outcome.
+While a run goes on, an engine turns each answer and verdict it writes into a sample dict (``blank_sample`` filled
+in) and the worker stores it at once with ``upsert_samples`` (keyed by run, dataset, subset and position, so
+reading a file again or resuming never stores a sample twice). A sample answered but not yet scored has the
+verdict ``pending``. When the engine exits, ``finalize`` turns what is still missing into errors (a clean exit
+only), and ``summarize_run`` scores the run from all its rows, whichever attempt and worker wrote them.
 """
 from __future__ import annotations
 
 import json
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.engines.base import Outcome
 from app.extensions import db
 from app.models import EvalSample
+
+KEY = ("run_id", "dataset_id", "subset", "position")
 
 
 def blank_sample(run_id: int, subset: dict, position: int, row: dict) -> dict:
@@ -20,7 +27,7 @@ def blank_sample(run_id: int, subset: dict, position: int, row: dict) -> dict:
             "subset": subset["subset"], "position": position, "row_key": (row.get("key") or None),
             "question": row["question"], "reference": row["reference"], "prediction": None, "extracted": None,
             "score": None, "verdict": "error", "judge_rationale": None, "latency_ms": None,
-            "prompt_tokens": None, "completion_tokens": None, "error": None}
+            "prompt_tokens": None, "completion_tokens": None, "error": None, "engine_record": None}
 
 
 def judge_rationale(reply) -> str | None:
@@ -36,36 +43,97 @@ def judge_rationale(reply) -> str | None:
     return str(reply)
 
 
-def store_samples(run, rows: list[dict], manifest: dict, returncode, cancelled: bool, last_error) -> Outcome:
-    """Replace the run's samples with ``rows``; set its summary and score; say whether it succeeded."""
-    db.session.execute(sa.delete(EvalSample).where(EvalSample.run_id == run.id))
-    for start in range(0, len(rows), 500):
-        db.session.execute(sa.insert(EvalSample), rows[start:start + 500])
-    run.summary = {**summarize(rows, manifest), "progress": (run.summary or {}).get("progress", {})}
-    run.score = run.summary["overall"]["score"]
-    run.sample_errors = run.summary["overall"]["errors"]
+def upsert_samples(rows: list[dict]) -> None:
+    """Insert the samples, or update the stored ones with the same key (run, dataset, subset, position)."""
+    if not rows:
+        return
+    dialect = db.engine.dialect.name
+    for start in range(0, len(rows), 200):
+        chunk = rows[start:start + 200]
+        if dialect == "mysql":
+            stmt = mysql_insert(EvalSample).values(chunk)
+            stmt = stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in chunk[0] if c not in KEY})
+        else:
+            stmt = sqlite_insert(EvalSample).values(chunk)
+            stmt = stmt.on_conflict_do_update(index_elements=list(KEY),
+                                              set_={c: stmt.excluded[c] for c in chunk[0] if c not in KEY})
+        db.session.execute(stmt)
     db.session.commit()
-    expected = sum(len(s["rows"]) for s in manifest["subsets"])
-    scored = sum(1 for r in rows if r["verdict"] != "error")
+
+
+def finalize(run, manifest: dict, leftovers: list[dict], returncode, cancelled: bool, last_error) -> Outcome:
+    """Store what a clean exit left unanswered or unscored (``leftovers``) as errors, score the run from its rows
+    and say how it went. A cancelled or crashed engine leaves the missing samples missing: resume asks for them."""
+    if returncode == 0 and not cancelled:
+        upsert_samples(leftovers)
+    summarize_run(run, manifest["shape"])
+    overall = run.summary["overall"]
+    expected = sum(s["total"] for s in manifest["shape"])
     if cancelled:
-        return Outcome(True, note=f"Cancelled with {len(rows)} of {expected} samples answered; resume to finish.")
-    if not rows or scored == 0:
-        return Outcome(False, error=last_error or f"The engine exited with code {returncode} and scored nothing.")
-    errors = expected - scored
+        return Outcome(True, note=f"Cancelled with {overall['n']} of {expected} samples stored; resume to finish.")
+    if returncode != 0:
+        return Outcome(False, error=(f"The engine stopped unexpectedly ({_exit(returncode)}) with {overall['scored']} "
+                                     f"of {expected} samples scored; they are kept: resume to finish the rest."
+                                     + (f"\n{last_error}" if last_error else "")))
+    if not overall["scored"]:
+        return Outcome(False, error=last_error or "The engine finished without scoring any sample.")
+    errors = expected - overall["scored"]
     note = f"{errors} of {expected} samples failed (see the samples marked error)." if errors else None
     return Outcome(True, note=note)
 
 
-def summarize(rows: list[dict], manifest: dict) -> dict:
-    """Scores per dataset and subset: the mean score of the scored samples, with errors counted apart."""
+def _exit(returncode) -> str:
+    if returncode is not None and returncode < 0:
+        return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+def progress_from_rows(run, shape: list[dict]) -> tuple[int, int, dict]:
+    """(done, total, per dataset name [done, total]), counted from the rows: a sample with its verdict (or a final
+    error) is done; an answer waiting for its verdict is half done when a judge still has to read it, done when a
+    rule scores it (at once, when its dataset's inference ends)."""
+    judged = run.params.get("judge_mcq") and run.judge_endpoint_id
+    counts: dict[int, float] = {}
+    for dataset_id, pending, n in db.session.execute(
+            sa.select(EvalSample.dataset_id, EvalSample.verdict == "pending", sa.func.count())
+            .where(EvalSample.run_id == run.id).group_by(EvalSample.dataset_id, EvalSample.verdict == "pending")):
+        fmt = next((s["format"] for s in shape if s["dataset_id"] == dataset_id), "mcq")
+        weight = 0.5 if pending and (fmt == "qa" or judged) else 1.0
+        counts[dataset_id] = counts.get(dataset_id, 0) + weight * n
+    per: dict[str, list[int]] = {}
+    seen = set()
+    for s in shape:
+        d = per.setdefault(s["dataset_name"], [0, 0])
+        d[1] += s["total"]
+        if s["dataset_id"] not in seen:
+            seen.add(s["dataset_id"])
+            d[0] += int(counts.get(s["dataset_id"], 0))
+    return sum(d[0] for d in per.values()), sum(d[1] for d in per.values()), per
+
+
+def summarize_run(run, shape: list[dict]) -> None:
+    """Set the run's summary, score and error count from all its sample rows; commit."""
+    rows = db.session.execute(sa.select(EvalSample.dataset_id, EvalSample.subset, EvalSample.verdict,
+                                        EvalSample.score).where(EvalSample.run_id == run.id)).all()
+    run.summary = {**summarize([r._asdict() for r in rows], shape), "progress": (run.summary or {}).get("progress", {})}
+    run.score = run.summary["overall"]["score"]
+    run.sample_errors = run.summary["overall"]["errors"]
+    db.session.commit()
+
+
+def summarize(rows: list[dict], shape: list[dict]) -> dict:
+    """Scores per dataset and subset: the mean score of the scored samples, with errors counted apart (a sample
+    still pending counts as neither)."""
     datasets: dict[int, dict] = {}
-    for s in manifest["subsets"]:
+    for s in shape:
         d = datasets.setdefault(s["dataset_id"], {"dataset_id": s["dataset_id"], "name": s["dataset_name"],
                                                   "format": s["format"], "subsets": {}})
         d["subsets"][s["subset"]] = {"name": s["subset"], "n": 0, "scored": 0, "sum": 0.0, "errors": 0,
-                                     "expected": len(s["rows"])}
+                                     "expected": s["total"]}
     for r in rows:
-        sub = datasets[r["dataset_id"]]["subsets"][r["subset"]]
+        sub = datasets.get(r["dataset_id"], {}).get("subsets", {}).get(r["subset"])
+        if sub is None or r["verdict"] == "pending":
+            continue
         sub["n"] += 1
         if r["verdict"] == "error":
             sub["errors"] += 1

@@ -3,9 +3,11 @@
 Work directory of a run::
 
     config.json            what the driver runs (no secrets: keys travel in the environment)
-    manifest.json          for every evalscope subset: the dataset, subset and rows it holds, in order
+    manifest.json          for every evalscope subset: the dataset, subset and rows it holds, in order (only the
+                           rows without a verdict in the database: an attempt is local scratch, made from the rows)
     mcq/data/<s>_val.csv   general_mcq input      qa/data/<s>.jsonl   general_qa input
-    mcq/out/, qa/out/      evalscope's own outputs (predictions/, reviews/, reports/, logs/)
+    mcq/out/, qa/out/      evalscope's own outputs (predictions/, reviews/, reports/, logs/), with stored answers
+                           replayed into predictions/ first, and the driver's errors.jsonl (a failed item each)
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from pathlib import Path
 from flask import current_app
 
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets,
-                                     qa_question, read_json, safe)
-from app.engines.evalscope_results import collect_samples
+from app.engines.eval_inputs import first_answer, last_error, manifest_entry, mcq_letters, plan, qa_question
+from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
+from app.engines.evalscope_results import MODEL_ID, Reader
 from app.extensions import db
 from app.models import ModelEndpoint
 from app.services.datasets.formats import answer_letters
@@ -60,15 +62,13 @@ class EvalscopeEvalEngine:
         return {}
 
     # -- prepare -------------------------------------------------------------------------------------------
-    def prepare(self, run, work_dir: Path, resume: bool) -> Launch:
-        manifest_path = work_dir / "manifest.json"
-        if resume and manifest_path.exists():
-            manifest = json.loads(manifest_path.read_text())  # the same files, so evalscope's cache matches
-        else:
-            manifest = self._export(run, work_dir)
-            manifest_path.write_text(json.dumps(manifest, ensure_ascii=False))
+    def prepare(self, run, work_dir: Path, resume: bool = False) -> Launch:
+        """Export what the rows lack into this attempt's own scratch directory (``resume`` needs nothing more)."""
+        manifest = self._export(run, work_dir)
+        (work_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
         config = self._config(run, work_dir, manifest)
         (work_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1))
+        self.reader = Reader(run.id, work_dir, manifest)
         env = {"EVALSCOPE_DISABLE_UVLOOP": "1", "PYTHONUNBUFFERED": "1", "TQDM_MININTERVAL": "5"}
         model = db.session.get(ModelEndpoint, run.endpoint_id)
         env["EVALHUB_MODEL_API_KEY"] = api_key_of(model) or "EMPTY"
@@ -77,25 +77,31 @@ class EvalscopeEvalEngine:
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
 
     def _export(self, run, work_dir: Path) -> dict:
-        """Write each pinned dataset selection as evalscope input; returns the manifest. When any MCQ row has
-        several right options, every MCQ subset of the run is scored as multiple-answer (evalscope's
-        ``multiple_correct``: the model names all right letters, and only the exact set counts)."""
-        selections = list(pinned_subsets(run))
+        """Write each subset's rows without a verdict as evalscope input, and replay stored answers into its
+        prediction cache; returns the manifest. When any MCQ row has several right options, every MCQ subset of the
+        run is scored as multiple-answer (evalscope's ``multiple_correct``: the model names all right letters)."""
+        planned = list(plan(run))
         multiple = any(len(answer_letters(r["answer"]) or []) > 1
-                       for _i, _sel, dataset, _subset, records in selections if dataset.format == "mcq"
-                       for r in records)
+                       for _n, _i, _sel, dataset, _subset, todo, _t in planned if dataset.format == "mcq"
+                       for _p, r, _rec in todo)
         subsets: list[dict] = []
-        for index, sel, dataset, subset, records in selections:
+        shape: list[dict] = []
+        for name, _index, sel, dataset, subset, todo, total in planned:
             fmt = dataset.format
+            shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": fmt, "subset": subset,
+                          "total": total})
+            if not todo:
+                continue
             data_dir = work_dir / fmt / "data"
             data_dir.mkdir(parents=True, exist_ok=True)
-            name = f"d{index}_{safe(subset)}"
+            records = [r for _p, r, _rec in todo]
             if fmt == "mcq":
                 self._write_mcq(data_dir, name, records, multiple)
             else:
                 self._write_qa(data_dir / f"{name}.jsonl", records)
-            subsets.append(manifest_entry(fmt, name, dataset, sel, subset, records))
-        return {"subsets": subsets, "multiple_correct": multiple}
+            _replay(work_dir / fmt / "out", BENCHMARK[fmt], name, [rec for _p, _r, rec in todo])
+            subsets.append(manifest_entry(fmt, name, dataset, sel, subset, todo, total))
+        return {"subsets": subsets, "shape": shape, "multiple_correct": multiple}
 
     @staticmethod
     def _write_mcq(data_dir: Path, name: str, records: list[dict], multiple: bool) -> None:
@@ -141,7 +147,8 @@ class EvalscopeEvalEngine:
                           "work_dir": str(work_dir / fmt / "out"), "strategy": "llm" if judged else "rule",
                           "language": "zh" if CJK.search(text) else "en",
                           "multiple_correct": fmt == "mcq" and bool(manifest.get("multiple_correct"))})
-        config = {"model": {"model": model.model_name, "api_url": model.base_url, "generation_config": gen},
+        config = {"model": {"model": model.model_name, "model_id": MODEL_ID, "api_url": model.base_url,
+                            "generation_config": gen},
                   "concurrency": p.get("concurrency", 4), "tasks": tasks}
         if run.judge_endpoint_id:
             judge = db.session.get(ModelEndpoint, run.judge_endpoint_id)
@@ -151,37 +158,31 @@ class EvalscopeEvalEngine:
         return config
 
     # -- progress and results ------------------------------------------------------------------------------
+    def ingest(self, run, work_dir: Path) -> int:
+        """Store the samples evalscope finished since the last call; returns how many rows changed."""
+        rows = self.reader.new_samples()
+        upsert_samples(rows)
+        return len(rows)
+
     def progress(self, run, work_dir: Path) -> tuple[int, int]:
-        done = total = 0
-        per_dataset = {}
-        config = read_json(work_dir / "config.json") or {}
-        judged = {t["benchmark"] for t in config.get("tasks", []) if t["strategy"] == "llm"}
-        for s in (read_json(work_dir / "manifest.json") or {}).get("subsets", []):
-            bench = BENCHMARK[s["format"]]
-            calls = 2 if bench in judged else 1
-            out = work_dir / s["format"] / "out"
-            n = _count_lines(out, "predictions", bench, s["eval_subset"])
-            if calls == 2:
-                n += _count_lines(out, "reviews", bench, s["eval_subset"])
-            d = per_dataset.setdefault(s["dataset_name"], [0, 0])
-            d[0] += min(n, calls * len(s["rows"]))
-            d[1] += calls * len(s["rows"])
-        for d_done, d_total in per_dataset.values():
-            done, total = done + d_done, total + d_total
+        done, total, per_dataset = progress_from_rows(run, self.reader.manifest["shape"])
         run.summary = {**(run.summary or {}), "progress": per_dataset}
         return done, total
 
     def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
-        manifest = read_json(work_dir / "manifest.json")
-        if manifest is None:
-            return Outcome(False, error=last_error(work_dir) or "The engine stopped before it read any data.")
-        return collect_samples(run, work_dir, manifest, returncode, cancelled, last_error(work_dir))
+        self.ingest(run, work_dir)
+        return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
+                        last_error(work_dir))
 
 
-def _count_lines(out: Path, kind: str, benchmark: str, eval_subset: str) -> int:
-    total = 0
-    for path in out.glob(f"{kind}/*/{benchmark}_{eval_subset}.jsonl*"):  # with an interrupted run's temp file
-        with open(path, "rb") as fh:
-            total += sum(1 for _ in fh)
-    return total
-
+def _replay(out: Path, benchmark: str, name: str, records: list[str | None]) -> None:
+    """Write the stored answers of this attempt's rows into evalscope's prediction cache, each under its new index,
+    so evalscope only scores them (the driver turns ``use_cache`` on when the cache exists)."""
+    lines = []
+    for index, record in enumerate(records):
+        if record:
+            lines.append(json.dumps({**json.loads(record), "index": index}, ensure_ascii=False))
+    if lines:
+        path = out / "predictions" / MODEL_ID / f"{benchmark}_{name}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -41,7 +41,6 @@ OUTPUTS, NAME = "evalscope", "perf"
 API_KEY_ENV = "EVALHUB_PERF_API_KEY"
 NEEDED = ("evalscope", "aiohttp", "fastapi", "uvicorn", "sse_starlette")  # what evalscope perf imports at load
 #: Settings of the web app and workers that the engine process has no business seeing.
-HIDDEN_ENV = ("SECRET_KEY", "EVALHUB_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL", "EVALHUB_ADMIN_PASSWORD")
 WORDS = ("time year people way day man thing woman life child world school state family student group country "
          "problem hand part place case week company system program question work government number night point "
          "home water room mother area money story fact month lot right study book eye job word business issue "
@@ -114,8 +113,7 @@ class EvalscopePerfEngine:
         (work_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1))
         run.heartbeat_at = utcnow()  # the test request may have taken a while
         db.session.commit()
-        env = {name: "" for name in HIDDEN_ENV}
-        env.update({"NO_COLOR": "1", "PYTHONUNBUFFERED": "1", API_KEY_ENV: endpoint_client.api_key_of(endpoint) or ""})
+        env = {"NO_COLOR": "1", "PYTHONUNBUFFERED": "1", API_KEY_ENV: endpoint_client.api_key_of(endpoint) or ""}
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env, log_file="engine.log")
 
     def _test_request(self, run, endpoint: ModelEndpoint) -> None:

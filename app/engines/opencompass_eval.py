@@ -5,6 +5,7 @@ creates it): its pins conflict with evalscope's. Work directory of a run::
 
     config.json        what the driver runs (no secrets: keys travel in OPENAI_API_KEY, EVALHUB_JUDGE_API_KEY)
     manifest.json      for every OpenCompass dataset: the EvalHub dataset, subset and rows it holds, in order
+                       (only rows without a verdict in the database: an attempt is local scratch)
     data/<name>.jsonl  custom input, MCQ {"question", "A", "B", ..., "answer"} or QA {"question", "answer"}
     tokenizer/         a whitespace tokenizer (OpenAISDK counts tokens with a local HF tokenizer when offline)
     out/evalhub/       OpenCompass's outputs: predictions/, results/, summary/, logs/
@@ -23,8 +24,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets,
-                                     qa_question, read_json, safe)
+from app.engines.eval_inputs import first_answer, last_error, manifest_entry, mcq_letters, plan, qa_question
+from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
 from app.extensions import db
 from app.models import ModelEndpoint
 from app.services.datasets.formats import answer_letters
@@ -69,15 +70,13 @@ class OpencompassEvalEngine:
         return errors
 
     # -- prepare -------------------------------------------------------------------------------------------
-    def prepare(self, run, work_dir: Path, resume: bool) -> Launch:
-        manifest_path = work_dir / "manifest.json"
-        if resume and manifest_path.exists():
-            manifest = json.loads(manifest_path.read_text())  # the same files: OpenCompass reuses its outputs
-        else:
-            manifest = self._export(run, work_dir)
-            manifest_path.write_text(json.dumps(manifest, ensure_ascii=False))
+    def prepare(self, run, work_dir: Path, resume: bool = False) -> Launch:
+        """Export what the rows lack into this attempt's own scratch directory (``resume`` needs nothing more)."""
+        manifest = self._export(run, work_dir)
+        (work_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
         config = self._config(run, work_dir, manifest)
         (work_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1))
+        self.reader = results.Reader(run.id, work_dir, manifest)
         model = db.session.get(ModelEndpoint, run.endpoint_id)
         env = {"OPENAI_API_KEY": api_key_of(model) or "EMPTY", "PYTHONUNBUFFERED": "1", "TQDM_DISABLE": "1",
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -86,29 +85,43 @@ class OpencompassEvalEngine:
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
 
     def _export(self, run, work_dir: Path) -> dict:
-        """Write each pinned subset as an OpenCompass custom dataset; returns the manifest."""
+        """Write each subset's rows without a verdict as OpenCompass custom datasets; returns the manifest. Rows whose
+        answer is stored go to a dataset of their own (``<name>_r``) whose predictions file EvalHub writes first, so
+        OpenCompass skips its inference and only scores it."""
         data_dir = work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
-        subsets: list[dict] = []
-        for index, sel, dataset, subset, records in pinned_subsets(run):
-            name = f"d{index}_{safe(subset)}"
-            letters = mcq_letters(records) if dataset.format == "mcq" else []
-            several = next((r for r in records if dataset.format == "mcq"
+        subsets, shape = [], []
+        for name, _index, sel, dataset, subset, todo, total in plan(run):
+            shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": dataset.format,
+                          "subset": subset, "total": total})
+            several = next((r for _p, r, _rec in todo if dataset.format == "mcq"
                             and len(answer_letters(r["answer"]) or []) > 1), None)
             if several is not None:  # its rule scores one letter: the first alone would be scored, wrongly
                 raise ValueError(f"OpenCompass scores questions with one right option, and {sel['name']} has "
                                  f"questions with several (e.g. {str(several['question'])[:60]!r}): run it with "
                                  "evalscope, which scores the whole set.")
-            with open(data_dir / f"{name}.jsonl", "w", encoding="utf-8") as fh:
-                for r in records:
-                    if dataset.format == "mcq":
-                        row = {"question": r["question"], **{k: r.get(k) or "" for k in letters},
-                               "answer": first_answer(r)}
-                    else:
-                        row = {"question": qa_question(r), "answer": str(r["answer"])}
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            subsets.append(dict(manifest_entry(dataset.format, name, dataset, sel, subset, records), letters=letters))
-        return {"subsets": subsets}
+            letters = mcq_letters([r for _p, r, _rec in todo]) if dataset.format == "mcq" else []
+            asked = [t for t in todo if not t[2]]
+            replayed = [t for t in todo if t[2]]
+            for abbr, part in ((name, asked), (f"{name}_r", replayed)):
+                if not part:
+                    continue
+                self._write(data_dir / f"{abbr}.jsonl", dataset.format, [r for _p, r, _rec in part], letters)
+                if part is replayed:
+                    _replay(results.output_dir(work_dir), abbr, [rec for _p, _r, rec in part])
+                subsets.append(dict(manifest_entry(dataset.format, abbr, dataset, sel, subset, part, total),
+                                    letters=letters))
+        return {"subsets": subsets, "shape": shape}
+
+    @staticmethod
+    def _write(path: Path, fmt: str, records: list[dict], letters: list[str]) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            for r in records:
+                if fmt == "mcq":
+                    row = {"question": r["question"], **{k: r.get(k) or "" for k in letters}, "answer": first_answer(r)}
+                else:
+                    row = {"question": qa_question(r), "answer": str(r["answer"])}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def _config(self, run, work_dir: Path, manifest: dict) -> dict:
         p = run.params
@@ -150,22 +163,26 @@ class OpencompassEvalEngine:
                 "judge_prompt": prompt}
 
     # -- progress and results ------------------------------------------------------------------------------
+    def ingest(self, run, work_dir: Path) -> int:
+        """Store the answers and verdicts OpenCompass wrote since the last call; returns how many rows changed."""
+        rows = self.reader.new_samples()
+        upsert_samples(rows)
+        return len(rows)
+
     def progress(self, run, work_dir: Path) -> tuple[int, int]:
-        per_dataset: dict[str, list[int]] = {}
-        out = results.output_dir(work_dir)
-        for s in (read_json(work_dir / "manifest.json") or {}).get("subsets", []):
-            n = len(s["rows"])
-            d = per_dataset.setdefault(s["dataset_name"], [0, 0])
-            d[0] += min(results.answered(out, s["eval_subset"]), n)
-            d[1] += n
-            if s["format"] == "qa":  # and a judgement each
-                d[0] += min(results.judged(out, s["eval_subset"]), n)
-                d[1] += n
+        done, total, per_dataset = progress_from_rows(run, self.reader.manifest["shape"])
         run.summary = {**(run.summary or {}), "progress": per_dataset}
-        return sum(d[0] for d in per_dataset.values()), sum(d[1] for d in per_dataset.values())
+        return done, total
 
     def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
-        manifest = read_json(work_dir / "manifest.json")
-        if manifest is None:
-            return Outcome(False, error=last_error(work_dir) or "The engine stopped before it read any data.")
-        return results.collect_samples(run, work_dir, manifest, returncode, cancelled, last_error(work_dir))
+        self.ingest(run, work_dir)
+        return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
+                        last_error(work_dir))
+
+
+def _replay(out: Path, abbr: str, records: list[str]) -> None:
+    """OpenCompass's finished predictions file for ``abbr`` from the stored answers (its reuse skips inference)."""
+    path = out / "predictions" / results.MODEL_ABBR / f"{abbr}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({str(i): json.loads(rec) for i, rec in enumerate(records)}, ensure_ascii=False),
+                    encoding="utf-8")

@@ -11,12 +11,12 @@ error OpenCompass logged.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
-from app.engines.base import Outcome
-from app.engines.eval_inputs import read_indexed_jsonl, read_json
-from app.engines.eval_samples import blank_sample, judge_rationale, store_samples
+from app.engines.eval_inputs import JsonlTail, read_indexed_jsonl, read_json
+from app.engines.eval_samples import blank_sample, judge_rationale
 
 MODEL_ABBR = "evalhub-model"
 MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
@@ -33,32 +33,6 @@ def predictions(out: Path, abbr: str) -> dict[int, dict]:
     if isinstance(found, dict):
         return {int(k): v for k, v in found.items() if str(k).isdigit()}
     return read_indexed_jsonl(out / "predictions" / MODEL_ABBR / f"tmp_{abbr}.jsonl", "idx", {})
-
-
-def _done(final: Path, tmp: Path) -> int:
-    """How many items an OpenCompass inference wrote: its final JSON file, else its growing temporary JSONL."""
-    if final.exists():
-        found = read_json(final)
-        return len(found) if isinstance(found, dict) else 0
-    try:
-        with open(tmp, "rb") as fh:
-            return sum(1 for _ in fh)
-    except OSError:
-        return 0
-
-
-def answered(out: Path, abbr: str) -> int:
-    """How many samples of ``abbr`` the model answered so far (cheap enough to call every second)."""
-    base = out / "predictions" / MODEL_ABBR
-    return _done(base / f"{abbr}.json", base / f"tmp_{abbr}.jsonl")
-
-
-def judged(out: Path, abbr: str) -> int:
-    """How many answers of the judged dataset ``abbr`` the judge has graded so far."""
-    base = out / "results" / MODEL_ABBR
-    if (base / f"{abbr}.json").exists():
-        return len(scored(out, abbr))
-    return _done(base / f"{abbr}_replica0.json", base / f"tmp_{abbr}_replica0.jsonl")
 
 
 def scored(out: Path, abbr: str) -> dict[int, dict]:
@@ -91,15 +65,22 @@ def _model_error(work_dir: Path) -> str | None:
     return None
 
 
-def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, detail, failure) -> dict:
-    values = blank_sample(run_id, subset, position, row)
+def sample(run_id: int, subset: dict, row: dict, prediction, detail, failure, final: bool) -> dict:
+    """The sample row for manifest ``row`` from its prediction entry and scored detail (either may be missing).
+    Before the engine is done (``final`` False) an answer without a verdict is ``pending``; after, an error."""
+    values = blank_sample(run_id, subset, row["position"], row)
     if prediction is None and detail is None:
         values["error"] = f"The model request failed: {failure}" if failure else "No answer from the model."
         return values
+    if prediction is not None:
+        record = {k: v for k, v in prediction.items() if k != "idx"}
+        values["engine_record"] = json.dumps(record, ensure_ascii=False)
     in_details = detail is not None and "pred" in detail  # rule-scored details carry the answer, a judge's do not
     values["prediction"] = _first(detail["pred"]) if in_details else (prediction or {}).get("prediction")
     if detail is None:
-        if subset["format"] == "qa" and failure:
+        if not final:
+            values["verdict"] = "pending"
+        elif subset["format"] == "qa" and failure:
             values["error"] = f"Not scored: the judge gave no verdict; the last request error logged: {failure}"
         else:
             values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
@@ -118,17 +99,49 @@ def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, det
     return values
 
 
-def collect_samples(run, work_dir: Path, manifest: dict, returncode, cancelled: bool, last_error) -> Outcome:
-    """Replace the run's samples with what the files say now; set its summary and score."""
-    out = output_dir(work_dir)
-    failure = _model_error(work_dir)
-    rows: list[dict] = []
-    for subset in manifest["subsets"]:
-        answers = predictions(out, subset["eval_subset"])
-        details = scored(out, subset["eval_subset"])
-        for position, row in enumerate(subset["rows"]):
-            if cancelled and position not in answers and position not in details:
-                continue  # not asked yet: resume will ask it
-            rows.append(_sample(run.id, subset, position, row, answers.get(position), details.get(position),
-                                failure))
-    return store_samples(run, rows, manifest, returncode, cancelled, last_error)
+class Reader:
+    """Follows an attempt's OpenCompass outputs: answers as its inference appends them, verdicts when a dataset's
+    results file appears. ``new_samples()`` gives the changed sample rows; ``leftovers()`` what a clean exit left."""
+
+    def __init__(self, run_id: int, work_dir: Path, manifest: dict):
+        self.run_id, self.work_dir, self.manifest = run_id, work_dir, manifest
+        self.out = output_dir(work_dir)
+        self.tail = JsonlTail()
+        self.subsets = {s["eval_subset"]: s for s in manifest["subsets"]}
+        self.answers = {name: {} for name in self.subsets}
+        self.details: dict[str, dict] = {}
+
+    def new_samples(self) -> list[dict]:
+        touched: set[tuple[str, int]] = set()
+        for name in self.subsets:
+            answers = self.answers[name]
+            for item in self.tail.new(self.out / "predictions" / MODEL_ABBR / f"tmp_{name}.jsonl"):
+                if str(item.get("idx", "")).isdigit():
+                    answers[int(item["idx"])] = item
+                    touched.add((name, int(item["idx"])))
+            if name not in self.details and (self.out / "results" / MODEL_ABBR / f"{name}.json").exists():
+                for index, entry in predictions(self.out, name).items():
+                    answers.setdefault(index, entry)
+                self.details[name] = scored(self.out, name)
+                touched.update((name, i) for i in range(len(self.subsets[name]["rows"])))
+        rows = []
+        for name, index in sorted(touched):
+            subset = self.subsets[name]
+            if index >= len(subset["rows"]):
+                continue
+            prediction, detail = self.answers[name].get(index), self.details.get(name, {}).get(index)
+            if prediction is None and detail is None:
+                continue
+            rows.append(sample(self.run_id, subset, subset["rows"][index], prediction, detail, None, final=False))
+        return rows
+
+    def leftovers(self) -> list[dict]:
+        failure = _model_error(self.work_dir)
+        rows = []
+        for name, subset in self.subsets.items():
+            for index, row in enumerate(subset["rows"]):
+                detail = self.details.get(name, {}).get(index)
+                if detail is None:
+                    rows.append(sample(self.run_id, subset, row, self.answers[name].get(index), None, failure,
+                                       final=True))
+        return rows

@@ -1,4 +1,5 @@
-"""An engine subprocess in its own process group, so cancel and timeout stop the whole tree."""
+"""An engine subprocess in its own process group, so cancel and timeout stop the whole tree, with a clean
+environment: third-party code never sees the app's secrets (SECRET_KEY, DATABASE_URL, REDIS_URL, ...)."""
 from __future__ import annotations
 
 import os
@@ -8,14 +9,39 @@ import time
 from pathlib import Path
 
 
+#: What an engine inherits from the worker's environment; everything else it needs comes with its ``Launch``.
+ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "USER", "LOGNAME", "SHELL",
+           "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+           "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "VIRTUAL_ENV", "HF_HOME", "MODELSCOPE_CACHE")
+
+
+def engine_environment(extra: dict[str, str], base=None) -> dict[str, str]:
+    """The allow-listed part of ``base`` (the worker's environment) plus ``extra`` (the run's own keys)."""
+    base = os.environ if base is None else base
+    env = {k: v for k, v in base.items() if k in ALLOWED or k.startswith("LC_")}
+    env.update(extra)
+    return env
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it the moment the worker that started it dies (Linux), so an engine
+    never outlives its worker and answers nobody will store."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the driver's own lifeline thread stops it within a second
+
+
 class EngineProcess:
     """Start ``argv`` in ``cwd`` with stdout+stderr appended to ``log_path``; stop it with its children."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str], log_path: Path):
         self.log_path = log_path
         self._log = open(log_path, "ab")
-        self.proc = subprocess.Popen(argv, cwd=str(cwd), env={**os.environ, **env}, stdout=self._log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(argv, cwd=str(cwd), env=engine_environment(env), stdout=self._log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         self._read_pos = 0
 
     def poll(self) -> int | None:

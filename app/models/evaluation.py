@@ -5,13 +5,15 @@ from datetime import datetime
 from typing import Any, Optional
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.mysql  # noqa: F401 - sa.dialects.mysql below
 import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models.run import RunMixin
 from app.models.types import UTCDateTime, utcnow
 
-VERDICTS = ("correct", "wrong", "error")
+VERDICTS = ("correct", "wrong", "error", "pending")  # pending: answered, its verdict not in yet
+LONG_TEXT = sa.Text().with_variant(sa.dialects.mysql.MEDIUMTEXT(), "mysql")
 
 
 class EvalRun(RunMixin, db.Model):
@@ -61,6 +63,9 @@ class EvalSample(db.Model):
     prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    #: The engine's own record of the answer (evalscope's prediction line, OpenCompass's prediction entry), replayed
+    #: into the engine's cache when a later attempt still needs this sample's verdict: no question is asked twice.
+    engine_record: so.Mapped[Optional[str]] = so.mapped_column(LONG_TEXT)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     run: so.Mapped[EvalRun] = so.relationship(back_populates="samples")

@@ -40,7 +40,6 @@ def _state(run: PerfRun) -> dict:
 @bp.route("/")
 @login_required
 def index():
-    perf_queue.refresh()
     status = request.args.get("status", "")
     status = status if status in STATUSES else ""
     model_id = request.args.get("model", type=int)
@@ -90,7 +89,6 @@ def create():
 @bp.route("/<int:run_id>")
 @login_required
 def show(run_id: int):
-    perf_queue.refresh()
     run = perf.get_visible(current_user, run_id)
     lines, position = runs.read_log(run)
     others = db.session.scalars(perf.history(current_user, "succeeded").where(PerfRun.id != run.id).limit(50)).all()
@@ -112,7 +110,7 @@ def events(run_id: int):
     @stream_with_context
     def stream(position: int):
         yield "retry: 2000\n\n"
-        last, ends, refreshed = None, time.monotonic() + SSE_SECONDS, time.monotonic()
+        last, ends = None, time.monotonic() + SSE_SECONDS
         while True:
             db.session.rollback()  # a fresh read of the row
             current = db.session.get(PerfRun, run_id)
@@ -129,9 +127,6 @@ def events(run_id: int):
                 return
             if time.monotonic() > ends:
                 return
-            if time.monotonic() - refreshed > 10:
-                perf_queue.refresh()
-                refreshed = time.monotonic()
             time.sleep(1.0)
 
     return Response(stream(position), mimetype="text/event-stream",

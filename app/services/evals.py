@@ -10,6 +10,7 @@ from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
 from app.services import endpoints, runs
+from app.services.runs import fleet
 from app.services.datasets import catalog
 from app.services.datasets.info import count_in
 from app.services.validation import number
@@ -34,7 +35,8 @@ A: CORRECT
 B: INCORRECT"""
 
 
-runs.register_kind(EvalRun, "evals", JOB, "Finished samples are kept: resume to continue from where it stopped.")
+runs.register_kind(EvalRun, lambda run: "opencompass" if run.engine == "opencompass" else "evals", JOB,
+                   "Finished samples are kept: resume to continue from where it stopped.")
 
 
 class EvalInvalid(ValueError):
@@ -46,11 +48,19 @@ class EvalInvalid(ValueError):
 
 
 def engine_state(name: str) -> tuple[bool, str]:
-    """Whether an engine can run here, with the reason when it cannot."""
+    """Whether some live worker can run the engine, with the reason when none can. The workers publish what they
+    have (``runs.fleet``); with no worker alive at all, evalscope (which every worker carries: it is in the app's
+    own requirements) is accepted and the run waits in the queue until a worker starts."""
     if name not in ENGINES:
         return False, str(_l("%(engine)s is not available in this installation yet.",
                              engine=ENGINE_LABELS.get(name, name)))
-    return ENGINES[name]().available()
+    workers = fleet.live()
+    if any(name in w.get("engines", {}) for w in workers) or (name == "evalscope" and not workers):
+        return True, ""
+    if name == "opencompass":
+        return False, str(_l("No running worker has OpenCompass. An administrator installs it on a worker machine "
+                             "(see the README, \"OpenCompass\") and restarts that worker."))
+    return False, str(_l("No running worker has %(engine)s.", engine=ENGINE_LABELS.get(name, name)))
 
 
 def _selections(user: User, raw, errors: dict) -> list[dict]:
@@ -130,7 +140,7 @@ def build(user: User, data: dict) -> EvalRun:
     if errors:
         raise EvalInvalid(errors)
     return EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
-                   engine_version=ENGINES[engine].version(), judge_endpoint_id=judge.id if judge else None,
+                   engine_version=fleet.engine_version(engine), judge_endpoint_id=judge.id if judge else None,
                    judge_name=judge.name if judge else None, params=params)
 
 
@@ -156,7 +166,7 @@ def request_count(params: dict) -> int:
 
 
 def submit(run: EvalRun, actor: User) -> EvalRun:
-    return runs.submit(run, "evals", JOB, actor, timeout=run.params["timeout_seconds"])
+    return runs.submit(run, actor)
 
 
 def create(user: User, data: dict) -> EvalRun:
@@ -164,14 +174,15 @@ def create(user: User, data: dict) -> EvalRun:
 
 
 def resume(run: EvalRun, actor: User) -> EvalRun:
-    """Queue a failed or cancelled run again; the engine continues from the samples it already has."""
+    """Queue a failed or cancelled run again, on any worker: the engine is asked only for what its rows lack."""
     if run.status not in ("failed", "cancelled"):
         raise EvalInvalid({"status": str(_l("Only a failed or cancelled run can be resumed."))})
     if run.endpoint_id is None or (run.params["datasets"] and any(
             db.session.get(Dataset, s["dataset_id"]) is None for s in run.params["datasets"])):
         raise EvalInvalid({"status": str(_l("The model or a dataset of this run was deleted: re-run it instead."))})
-    run.finished_at = None
-    return submit(run, actor)
+    if not runs.reopen(run, actor):
+        raise EvalInvalid({"status": str(_l("Only a failed or cancelled run can be resumed."))})
+    return run
 
 
 def rerun(run: EvalRun, actor: User) -> EvalRun:
@@ -188,7 +199,6 @@ def rerun(run: EvalRun, actor: User) -> EvalRun:
 
 def owned(user: User, run_id: int) -> EvalRun:
     """The user's run, else 404 (runs are private)."""
-    runs.reap_dead(EvalRun)
     run = db.session.scalar(sa.select(EvalRun).where(EvalRun.id == run_id, EvalRun.owner_id == user.id))
     if run is None:
         abort(404)
@@ -196,7 +206,6 @@ def owned(user: User, run_id: int) -> EvalRun:
 
 
 def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Select:
-    runs.reap_dead(EvalRun)
     query = sa.select(EvalRun).where(EvalRun.owner_id == user.id).order_by(EvalRun.id.desc())
     if model_id:
         query = query.where(EvalRun.endpoint_id == int(model_id))
@@ -211,7 +220,7 @@ def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Selec
 def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None) -> sa.Select:
     query = sa.select(EvalSample).where(EvalSample.run_id == run.id).order_by(
         EvalSample.dataset_id, EvalSample.subset, EvalSample.position)
-    if verdict in ("correct", "wrong", "error"):
+    if verdict in ("correct", "wrong", "error", "pending"):
         query = query.where(EvalSample.verdict == verdict)
     if subset:
         query = query.where(EvalSample.subset == subset)

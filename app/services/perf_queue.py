@@ -20,11 +20,12 @@ from app.models import ModelEndpoint, PerfRun, User
 from app.models.run import ACTIVE
 from app.queues import QueueUnavailable
 from app.services import audit, runs
+from app.services.runs import maintenance
 from app.services.perf import target_key
 
 QUEUE = "perf"
 JOB = "workers.perf_jobs.run_perf"
-runs.register_kind(PerfRun, QUEUE, JOB)  # a starting worker queues lost runs again (a waiting one just returns)
+runs.register_kind(PerfRun, QUEUE, JOB)  # maintenance queues lost runs again (a waiting one just returns)
 
 
 @contextmanager
@@ -57,11 +58,6 @@ def _ahead(key: str) -> list[PerfRun]:
                                    .order_by(PerfRun.waiting, PerfRun.id)))
 
 
-def _enqueue(run: PerfRun) -> None:
-    queues.enqueue(QUEUE, JOB, run.id, job_id=run.rq_job_id, job_timeout=run.params["timeout_seconds"] + 300,
-                   result_ttl=86400, failure_ttl=7 * 86400, meta={"run_table": run.__tablename__, "run_id": run.id})
-
-
 def submit(user: User, endpoint: ModelEndpoint, params: dict) -> PerfRun:
     """Store the run and queue it, or let it wait while another run of the same target is queued or running."""
     run = PerfRun(owner_id=user.id, endpoint_id=endpoint.id, endpoint_name=endpoint.name, params=params,
@@ -70,7 +66,7 @@ def submit(user: User, endpoint: ModelEndpoint, params: dict) -> PerfRun:
     with _target_lock(run.target_key):
         ahead = _ahead(run.target_key)
         if not ahead:
-            return runs.submit(run, QUEUE, JOB, user, timeout=params["timeout_seconds"])
+            return runs.submit(run, user)
         run.status, run.waiting, run.attempts = "queued", True, 1
         run.status_note = f"Waits for benchmark #{ahead[-1].id} on the same model"
         db.session.add(run)
@@ -94,15 +90,14 @@ def release(key: str) -> PerfRun | None:
         db.session.commit()
         if start is not None:
             try:
-                _enqueue(start)
+                runs.enqueue(start)
             except QueueUnavailable as exc:
                 runs.finish(start, "failed", error=str(exc))
         return start
 
 
-def refresh() -> None:
-    """Mark runs of dead workers failed and release targets whose waiting runs nobody released."""
-    runs.reap_dead(PerfRun)
+def release_stalled() -> None:
+    """Release targets whose waiting runs nobody released (a worker died holding one): a maintenance step."""
     keys = db.session.scalars(sa.select(PerfRun.target_key).where(PerfRun.waiting.is_(True),
                                                                    PerfRun.status == "queued").distinct()).all()
     for key in keys:
@@ -123,3 +118,6 @@ def cancel(run: PerfRun, actor: User) -> str:
     except QueueUnavailable:
         pass
     return state
+
+
+maintenance.register_step(release_stalled)

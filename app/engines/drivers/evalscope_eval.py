@@ -3,8 +3,8 @@
 Standalone on purpose: importing evalscope reconfigures logging, seeds RNGs and installs signal handlers, so it
 runs in a process of its own. API keys arrive in the environment (EVALHUB_MODEL_API_KEY, EVALHUB_JUDGE_API_KEY),
 never in files. One evalscope task per dataset format: MCQ scored by the chosen letter (or the judge when asked),
-QA by the judge model. ``use_cache`` points at the task's own directory, so running again resumes: samples already
-predicted (and judged) are not requested again (evalscope accepts ``use_cache`` only on a directory it wrote).
+QA by the judge model. EvalHub writes the answers it already stores (and that still need a verdict) into the task's
+prediction cache before the start; ``use_cache`` then makes evalscope only score them.
 """
 from __future__ import annotations
 
@@ -15,37 +15,34 @@ import sys
 from lifeline import exit_with_parent  # this script's own directory
 
 
-def adopt_interrupted_reviews(task_dir: str) -> int:
-    """Move judgements of an interrupted run into evalscope's review cache, so a resume does not judge again.
+def record_item_errors(task_dir: str) -> None:
+    """Append each failed item (subset, index in its file, why) to ``<task_dir>/errors.jsonl``, so every failed
+    sample keeps its own reason (evalscope logs the failure without the item's index)."""
+    import threading
 
-    A fresh evalscope run writes reviews into ``<file>.jsonl.rerun-<uuid>`` and renames it only when the run
-    completes; a resumed run reads and appends ``<file>.jsonl``. Complete lines of the temporary file are
-    appended to the real one (one per sample index), then the temporary file is removed.
-    """
-    import glob
-    adopted = 0
-    for temporary in glob.glob(os.path.join(task_dir, "reviews", "*", "*.jsonl.rerun-*")):
-        target = temporary.split(".rerun-")[0]
-        seen = set()
-        if os.path.exists(target):
-            with open(target, encoding="utf-8") as fh:
-                seen = {_index(line) for line in fh} - {None}
-        with open(temporary, encoding="utf-8") as src, open(target, "a", encoding="utf-8") as dst:
-            for line in src:
-                index = _index(line)
-                if index is not None and index not in seen and line.endswith("\n"):
-                    dst.write(line)
-                    seen.add(index)
-                    adopted += 1
-        os.unlink(temporary)
-    return adopted
+    from evalscope.evaluator import evaluator as module
+
+    _ERRORS["path"] = os.path.join(task_dir, "errors.jsonl")
+    if _ERRORS.get("patched"):
+        return
+    original = module.DefaultEvaluator._process_work_item
+    lock = threading.Lock()
+
+    def process(self, item, *args, **kwargs):
+        try:
+            return original(self, item, *args, **kwargs)
+        except Exception as exc:
+            index = item.sample.id if item.sample is not None else item.task_state.sample_id
+            line = json.dumps({"subset": item.subset, "index": index, "error": f"{type(exc).__name__}: {exc}"[:500]})
+            with lock, open(_ERRORS["path"], "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+            raise
+
+    module.DefaultEvaluator._process_work_item = process
+    _ERRORS["patched"] = True
 
 
-def _index(line: str):
-    try:
-        return json.loads(line)["index"]
-    except (ValueError, KeyError, TypeError):
-        return None
+_ERRORS: dict = {}
 
 
 def _task_config(cfg: dict, task: dict):
@@ -73,10 +70,11 @@ def _task_config(cfg: dict, task: dict):
     m = cfg["model"]
     resume = os.path.isdir(os.path.join(task["work_dir"], "predictions"))
     return TaskConfig(
-        model=m["model"], api_url=m["api_url"], api_key=os.environ.get("EVALHUB_MODEL_API_KEY") or "EMPTY",
+        model=m["model"], model_id=m["model_id"], api_url=m["api_url"], api_key=os.environ.get("EVALHUB_MODEL_API_KEY") or "EMPTY",
         eval_type="openai_api", datasets=[task["benchmark"]], dataset_args={task["benchmark"]: dataset_args},
         generation_config=m["generation_config"], eval_batch_size=cfg["concurrency"],
         work_dir=task["work_dir"], no_timestamp=True, use_cache=task["work_dir"] if resume else None,
+        rerun_review=resume,  # the cache holds only answers still waiting for their verdict: score them all
         ignore_errors=True,
         judge=judge,
     )
@@ -90,9 +88,8 @@ def main(path: str) -> int:
 
     for task in cfg["tasks"]:
         print(f"[evalhub-driver] task {task['benchmark']}: {len(task['subsets'])} subset(s)", flush=True)
-        adopted = adopt_interrupted_reviews(task["work_dir"])
-        if adopted:
-            print(f"[evalhub-driver] kept {adopted} judgement(s) of the interrupted run", flush=True)
+        os.makedirs(task["work_dir"], exist_ok=True)
+        record_item_errors(task["work_dir"])
         run_task(_task_config(cfg, task))
         print(f"[evalhub-driver] task {task['benchmark']} done", flush=True)
     return 0

@@ -1,0 +1,189 @@
+"""Every state change of a run, each a compare-and-set on its row.
+
+queued → running → succeeded | failed | cancelled, and failed | cancelled → queued again (resume). A change is an
+``UPDATE … WHERE id = … AND status IN (…)``; its row count says whether this caller won. A worker that loses (the
+run was cancelled, or reaped as dead while it hung) stops its engine and writes nothing more.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
+
+from app.extensions import db, queues
+from app.models import User
+from app.models.types import utcnow
+from app.queues import QueueUnavailable
+from app.services import audit
+
+log = logging.getLogger(__name__)
+ACTIVE = ("queued", "running")
+FINAL = ("succeeded", "failed", "cancelled")
+
+_KINDS: dict = {}  # run model -> (queue name or function of the run, job function path, advice for a dead run)
+
+
+def register_kind(model, queue, func_path: str, dead_hint: str = "") -> None:
+    """Declare which queue (a name, or a function of the run) and job function run rows of ``model``, and the
+    advice shown when such a run's worker dies."""
+    _KINDS[model] = (queue, func_path, dead_hint)
+
+
+def _queue_of(run) -> str:
+    queue = _KINDS[type(run)][0]
+    return queue(run) if callable(queue) else queue
+
+
+def transition(run, allowed: tuple[str, ...], status: str, **values) -> bool:
+    """Move ``run`` to ``status`` if its row's status is one of ``allowed``; commit; True when this call won.
+
+    Pending changes on ``run`` are flushed with it; ``run`` is refreshed from the row either way.
+    """
+    model = type(run)
+    result = db.session.execute(sa.update(model).where(model.id == run.id, model.status.in_(allowed))
+                                .values(status=status, **values).execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(run)
+    return result.rowcount == 1
+
+
+def enqueue(run) -> None:
+    """Put ``run`` on its queue under its own job id, with the one set of options every run kind uses."""
+    _queue, func_path, _hint = _KINDS[type(run)]
+    queues.enqueue(_queue_of(run), func_path, run.id, job_id=run.rq_job_id,
+                   job_timeout=run.params.get("timeout_seconds", 86400) + 300, result_ttl=86400,
+                   failure_ttl=7 * 86400, meta={"run_table": run.__tablename__, "run_id": run.id})
+
+
+def submit(run, actor: User):
+    """Store ``run`` as queued and enqueue it; the row says failed (and this raises) when Redis is down."""
+    run.status, run.cancel_requested, run.error = "queued", False, None
+    run.attempts = (run.attempts or 0) + 1
+    db.session.add(run)
+    db.session.flush()
+    run.rq_job_id = f"{run.__tablename__}-{run.id}-{run.attempts}"
+    audit.record(f"{run.__tablename__}.submit", actor, target=run, detail=run.endpoint_name)
+    db.session.commit()
+    _enqueue_or_fail(run)
+    return run
+
+
+def _enqueue_or_fail(run) -> None:
+    try:
+        enqueue(run)
+    except QueueUnavailable as exc:
+        finish(run, "failed", error=str(exc))
+        raise
+
+
+def reopen(run, actor: User) -> bool:
+    """Queue a failed or cancelled run again (resume): a new attempt, on any worker. False if it was not."""
+    attempt = (run.attempts or 0) + 1
+    won = transition(run, ("failed", "cancelled"), "queued", attempts=attempt, cancel_requested=False, error=None,
+                     status_note=None, finished_at=None, work_dir=None,
+                     rq_job_id=f"{run.__tablename__}-{run.id}-{attempt}")
+    if won:
+        audit.record(f"{run.__tablename__}.resume", actor, target=run, detail=run.endpoint_name)
+        db.session.commit()
+        _enqueue_or_fail(run)
+    return won
+
+
+def start(run, worker_name: str | None, **values) -> bool:
+    """queued → running for the worker that picked the job up, unless a cancel came first."""
+    model = type(run)
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(model).where(model.id == run.id, model.status == "queued", model.cancel_requested.is_(False))
+        .values(status="running", started_at=now, heartbeat_at=now, worker_name=worker_name, **values)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(run)
+    return result.rowcount == 1
+
+
+def heartbeat(run, **values) -> bool:
+    """Stamp a running run's heartbeat (and progress ``values``); False when the run is no longer running here."""
+    model = type(run)
+    result = db.session.execute(sa.update(model).where(model.id == run.id, model.status == "running")
+                                .values(heartbeat_at=utcnow(), **values).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def finish(run, status: str, error: str | None = None, note: str | None = None) -> bool:
+    """Move an active run to a final state; False (and nothing written) when it already left the active states."""
+    return transition(run, ACTIVE, status, error=error, status_note=note, finished_at=utcnow())
+
+
+def cancel(run, actor: User) -> str:
+    """Cancel a queued or running run. Queued: marked cancelled now (and the flag set, so a worker that picks the
+    job up anyway does not start it). Running: the flag is set; the worker loop sees it within a second or two and
+    stops the engine's process group; finished samples stay. Returns the state to report."""
+    if not run.is_active:
+        return run.status
+    audit.record(f"{run.__tablename__}.cancel", actor, target=run, detail=run.endpoint_name)
+    db.session.commit()
+    if transition(run, ("queued",), "cancelled", cancel_requested=True, finished_at=utcnow(),
+                  status_note="Cancelled before it started."):
+        try:
+            if run.rq_job_id:
+                Job.fetch(run.rq_job_id, connection=queues.connection).cancel()
+        except (NoSuchJobError, InvalidJobOperation, QueueUnavailable):
+            pass  # not in Redis any more: the row is the truth
+        return run.status
+    model = type(run)
+    db.session.execute(sa.update(model).where(model.id == run.id, model.status == "running")
+                       .values(cancel_requested=True).execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(run)
+    return "cancelling" if run.status == "running" else run.status
+
+
+def reap_dead(model) -> int:
+    """Mark failed every running row of ``model`` whose worker stopped beating; returns how many."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["RUN_DEAD_AFTER_SECONDS"])
+    dead = db.session.scalars(sa.select(model).where(
+        model.status == "running", sa.or_(model.heartbeat_at.is_(None), model.heartbeat_at < cutoff))).all()
+    hint = _KINDS.get(model, (None, None, ""))[2]
+    count = 0
+    for run in dead:
+        error = ("The worker running this job stopped (killed, crashed or restarted) without finishing it. "
+                 + hint).strip()
+        model_ = type(run)
+        result = db.session.execute(sa.update(model_).where(
+            model_.id == run.id, model_.status == "running",
+            sa.or_(model_.heartbeat_at.is_(None), model_.heartbeat_at < cutoff))
+            .values(status="failed", finished_at=utcnow(), error=error).execution_options(synchronize_session=False))
+        count += result.rowcount
+    db.session.commit()
+    return count
+
+
+def requeue_lost() -> int:
+    """Queue again every queued row whose RQ job is gone (Redis restarted or lost its data); returns how many.
+
+    Run by the workers' maintenance under its lock (one machine at a time); a job queued twice anyway runs once,
+    since only one worker wins ``start``.
+    """
+    count = 0
+    for model in _KINDS:
+        for run in db.session.scalars(sa.select(model).where(model.status == "queued")).all():
+            if run.rq_job_id and Job.exists(run.rq_job_id, connection=queues.connection):
+                continue
+            run.rq_job_id = run.rq_job_id or f"{run.__tablename__}-{run.id}-{run.attempts or 1}"
+            db.session.commit()
+            enqueue(run)
+            count += 1
+    db.session.commit()
+    return count
+
+
+def job_timeout_seconds(minutes: int | None) -> int:
+    """A run's time limit in seconds (the engine is stopped after it), capped by configuration."""
+    limit = current_app.config.get("RUN_MAX_MINUTES", 24 * 60)
+    return 60 * max(1, min(minutes or limit, limit))
