@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import EvalSample
 from app.services import endpoints, evals
+from app.services.runs import fleet
 from config import BASE_DIR
 from tests import evals_helpers as h
 
@@ -17,6 +18,14 @@ OPENCOMPASS_PYTHON = os.environ.get("EVALHUB_OPENCOMPASS_PYTHON") or str(BASE_DI
 needs_opencompass = pytest.mark.skipif(
     not Path(OPENCOMPASS_PYTHON).exists() and not os.environ.get("CI"),
     reason="OpenCompass virtualenv missing: run scripts/opencompass_venv.sh (under CI this test always runs)")
+
+
+@pytest.fixture(autouse=True)
+def _forget_published_machines(app):
+    """The worker records a test publishes vanish with it (real workers keep theirs)."""
+    yield
+    for name in ("machine-without-opencompass", "machine-with-opencompass"):
+        fleet.withdraw(name)
 
 
 @needs_opencompass
@@ -106,21 +115,38 @@ def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
         (True, "A", "A"), (False, "B", "B"), (False, None, "?")]
 
 
-def test_opencompass_is_unavailable_with_a_clear_message(app, client, user, fake_llm, api_headers):
-    app.config["OPENCOMPASS_PYTHON"] = "/nowhere/bin/python"
+def test_opencompass_is_offered_only_when_a_live_worker_has_it(app, client, user, fake_llm, api_headers):
+    fleet.publish("machine-without-opencompass", {"evalscope": "1.14.1"}, ["evals", "perf", "default"])
     ok, why = evals.engine_state("opencompass")
-    assert not ok and "/nowhere/bin/python does not exist" in why and "scripts/opencompass_venv.sh" in why
+    assert not ok and "No running worker has OpenCompass" in why
     m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
     d = h.dataset(user, h.mcq_rows(), "mcq", "Known MCQ")
-    assert "scripts/opencompass_venv.sh" in client.get("/evals/new").data.decode()
+    assert "No running worker has OpenCompass" in client.get("/evals/new").data.decode()
     r = client.post("/api/v1/evals", json={"model_id": m.id, "engine": "opencompass",
                                            "datasets": [{"dataset_id": d.id}]}, headers=api_headers(user))
-    assert r.status_code == 422 and "does not exist" in r.get_json()["error"]["fields"]["engine"]
+    assert r.status_code == 422 and "No running worker" in r.get_json()["error"]["fields"]["engine"]
     assert h.count_runs() == 0
+    fleet.publish("machine-with-opencompass", {"evalscope": "1.14.1", "opencompass": "0.5.4"},
+                  ["evals", "opencompass", "perf", "default"])
+    run = evals.create(user, {"model_id": m.id, "engine": "opencompass", "datasets": [{"dataset_id": d.id}]})
+    assert run.engine_version == "0.5.4"  # the worker's version, not the web machine's
+    from rq.job import Job
+
+    from app.extensions import queues
+    assert Job.fetch(run.rq_job_id, connection=queues.connection).origin == "opencompass"
+
+
+def test_the_engine_is_the_workers_own(app, tmp_path):
+    """The OpenCompass engine a worker probes reports itself unavailable, clearly, when its virtualenv is missing."""
+    from app.engines.opencompass_eval import OpencompassEvalEngine
+    from flask import current_app
+    current_app.config["OPENCOMPASS_PYTHON"] = str(tmp_path / "nowhere" / "python")
+    ok, why = OpencompassEvalEngine().available()
+    assert not ok and "does not exist" in why and "scripts/opencompass_venv.sh" in why
 
 
 def test_opencompass_form_needs_a_judge_for_qa_and_refuses_a_judge_for_mcq(app, client, user, fake_llm):
-    app.config["OPENCOMPASS_PYTHON"] = sys.executable  # present: the engine counts as installed
+    fleet.publish("machine-with-opencompass", {"evalscope": "1.14.1", "opencompass": "0.5.4"}, ["opencompass"])
     m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
     j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
     qa = h.dataset(user, h.qa_rows(), "qa", "Known QA")
@@ -150,7 +176,8 @@ def test_opencompass_cancel_keeps_answers_and_resume_reuses_them(client, user, w
     run = h.finished(run.id)
     assert run.status == "cancelled" and "resume to finish" in run.status_note
     kept = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
-    assert 3 <= len(kept) < 10 and all(s.prediction and s.verdict == "error" for s in kept)  # answered, not scored
+    # answered, waiting for their verdict (not errors): resume scores them without asking again
+    assert 3 <= len(kept) < 10 and all(s.prediction and s.verdict == "pending" for s in kept)
     assert not engine_alive(run)  # the whole process group is gone
 
     assert client.post(f"/evals/{run.id}/resume").status_code == 302
