@@ -46,9 +46,8 @@ def fresh(run_id: int) -> PerfRun:
 
 
 def finished(run_id: int, timeout: float = 180) -> PerfRun:
-    """Wait for the worker to finish the run (the pages' refresh releases waiting runs too)."""
+    """Wait for the worker to finish the run (the workers' maintenance releases waiting runs too)."""
     def done():
-        perf_queue.refresh()
         run = fresh(run_id)
         return run if not run.is_active else None
     return wait_for(done, timeout=timeout, interval=0.5, message=f"benchmark #{run_id} to finish")
