@@ -141,3 +141,30 @@ def test_login_page_escapes_the_username(client):
     r = client.post("/login", data={"username": "<script>alert(1)</script>", "password": "x"})
     assert b"<script>alert(1)</script>" not in r.data
     assert b"&lt;script&gt;" in r.data
+
+
+def test_logout_ends_copied_session_and_remember_cookies(app, make_user):
+    make_user("alice")
+    c = app.test_client()
+    c.post("/login", data={"username": "alice", "password": "correct-horse", "remember": "y"})
+    stolen = {name: c.get_cookie(name).value for name in ("session", "remember_token")}
+    c.post("/logout")
+    for kept in ({"session"}, {"remember_token"}, {"session", "remember_token"}):
+        thief = app.test_client()
+        for name in kept:
+            thief.set_cookie(name, stolen[name])
+        assert thief.get("/dashboard").status_code == 302, kept  # sent to the sign-in page
+    assert app.test_client().post("/login", data={"username": "alice", "password": "correct-horse"}
+                                  ).status_code == 302  # signing in again works
+
+
+def test_password_change_ends_a_copied_remember_cookie(app, make_user):
+    make_user("alice")
+    c = app.test_client()
+    c.post("/login", data={"username": "alice", "password": "correct-horse", "remember": "y"})
+    remember = c.get_cookie("remember_token").value
+    c.post("/profile/password", data={"pw-old_password": "correct-horse",
+                                      "pw-new_password": "new-secret-99", "pw-confirm": "new-secret-99"})
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remember)
+    assert thief.get("/dashboard").status_code == 302

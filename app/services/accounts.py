@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import ROLES, AuditEvent, User
 from app.models.types import utcnow
-from app.services import audit
+from app.models.user import new_session_nonce
+from app.services import audit, tokens
 
 
 class AccountError(ValueError):
@@ -107,22 +108,31 @@ def authenticate(username: str, password: str) -> LoginResult:
     return LoginResult(user=user)
 
 
+def sign_out(user: User) -> None:
+    """End every session of ``user``: a copied session or remember-me cookie stops working too."""
+    user.session_nonce = new_session_nonce()
+    audit.record("logout", user)
+    db.session.commit()
+
+
 def change_password(user: User, old: str, new: str) -> None:
-    """Change ``user``'s password after checking the old one; ends the user's other sessions."""
+    """Change ``user``'s password after checking the old one; ends every session and revokes every API token."""
     if not user.check_password(old):
         raise AccountError(_l("The current password is wrong."), "old_password")
     if old == new:
         raise AccountError(_l("The new password must differ from the current one."), "new_password")
     validate_password(new)
     user.set_password(new, current_app.config["PASSWORD_HASH_METHOD"])
+    tokens.revoke_all(user, user)
     audit.record("user.password_change", user, target=user)
     db.session.commit()
 
 
 def reset_password(user: User, actor: User) -> str:
-    """Give ``user`` a new random password (returned, to be shown once) and sign out their sessions."""
+    """Give ``user`` a new random password (returned, to be shown once); ends their sessions and API tokens."""
     password = secrets.token_urlsafe(12)
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
+    tokens.revoke_all(user, actor)
     audit.record("user.password_reset", actor, target=user, detail=user.username)
     db.session.commit()
     return password
@@ -134,7 +144,7 @@ def set_active(user: User, active: bool, actor: User) -> None:
         raise AccountError(_l("You cannot deactivate your own account."))
     user.active = active
     if not active:
-        user.session_nonce = secrets.token_hex(8)
+        user.session_nonce = new_session_nonce()
     audit.record("user.activate" if active else "user.deactivate", actor, target=user, detail=user.username)
     db.session.commit()
 
