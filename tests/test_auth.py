@@ -168,3 +168,46 @@ def test_password_change_ends_a_copied_remember_cookie(app, make_user):
     thief = app.test_client()
     thief.set_cookie("remember_token", remember)
     assert thief.get("/dashboard").status_code == 302
+
+
+def login_from(client, address: str, username: str, password: str = "correct-horse"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app, make_user):
+    make_user("admin", role="admin")
+    stranger, owner = app.test_client(), app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 2):
+        login_from(stranger, "203.0.113.9", "admin", "guess-guess")
+    assert login_from(stranger, "203.0.113.9", "admin").status_code == 429  # the stranger's address is locked
+    assert login_from(owner, "198.51.100.7", "admin").status_code == 302  # the owner, elsewhere, is not
+
+
+def test_password_spraying_is_throttled_by_address(app, make_user):
+    make_user("alice")
+    sprayer = app.test_client()
+    for i in range(app.config["LOGIN_MAX_ADDRESS_FAILURES"]):
+        assert login_from(sprayer, "203.0.113.9", f"user{i}", "Summer2024!").status_code == 401
+    r = login_from(sprayer, "203.0.113.9", "alice")  # a new name, even the right password: the address waits
+    assert r.status_code == 429 and b"Too many failed sign-in attempts" in r.data
+    assert login_from(app.test_client(), "198.51.100.7", "alice").status_code == 302
+
+
+def test_unknown_names_cost_a_password_check_like_known_ones(app, make_user, monkeypatch):
+    """No timing oracle: an unknown name is checked against a dummy hash of the configured method."""
+    import werkzeug.security
+    real, methods = werkzeug.security._hash_internal, []
+
+    def counting(method, salt, password):
+        methods.append(method)
+        return real(method, salt, password)
+    monkeypatch.setattr(werkzeug.security, "_hash_internal", counting)
+    make_user("alice")
+    login_from(app.test_client(), "192.0.2.1", "nobody", "wrong-password")  # any one-time set-up happens here
+    methods.clear()
+    login_from(app.test_client(), "198.51.100.7", "alice", "wrong-password")
+    known = list(methods)
+    methods.clear()
+    login_from(app.test_client(), "198.51.100.7", "nobody", "wrong-password")
+    assert known == methods == [app.config["PASSWORD_HASH_METHOD"]]
