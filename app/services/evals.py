@@ -75,9 +75,14 @@ def _selections(user: User, raw, errors: dict) -> list[dict]:
             continue
         seen.add(dataset_id)
         info = catalog.version_of(dataset, None).info
-        subsets = [s for s in (item.get("subsets") or []) if s]
+        subsets, split = item.get("subsets") or [], item.get("split") or None
+        if not isinstance(subsets, list) or not all(isinstance(s, str) for s in subsets) \
+                or not isinstance(split, (str, type(None))):
+            errors["datasets"] = str(_l("%(name)s: subsets must be a list of names and split one name.",
+                                        name=dataset.name))
+            continue
+        subsets = [s for s in subsets if s]
         unknown = [s for s in subsets if s not in info.get("subsets", {})]
-        split = item.get("split") or None
         if unknown:
             errors["datasets"] = str(_l("%(name)s has no subset %(subset)s.", name=dataset.name, subset=unknown[0]))
         if split and split not in info.get("splits", {}):
