@@ -39,6 +39,15 @@ def test_malformed_subsets_or_split_are_refused(client, setup, selection):
     assert h.count_runs() == 0
 
 
+@pytest.mark.parametrize("field", ["engine", "judge_prompt"])
+@pytest.mark.parametrize("value", [["x"], {"a": 1}, 5, True])
+def test_wrongly_typed_engine_or_judge_prompt_is_refused(client, setup, field, value):
+    model, dataset, hd = setup
+    body = {"model_id": model.id, "judge_id": model.id, "datasets": [{"dataset_id": dataset.id}], field: value}
+    assert field in error_of(client.post("/api/v1/evals", json=body, headers=hd), 422)["fields"]
+    assert h.count_runs() == 0
+
+
 def test_integers_beyond_64_bits_name_nothing(client, setup):
     _model, dataset, hd = setup
     huge = "99999999999999999999"

@@ -108,11 +108,14 @@ def build(user: User, data: dict) -> EvalRun:
     needs_judge = any(s["format"] == "qa" for s in selections)
     if needs_judge and judge is None and "judge_id" not in errors:
         errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
-    engine = data.get("engine") or "evalscope"
+    engine = str(data.get("engine") or "evalscope")  # a list or an object names no engine
     ok, why = engine_state(engine)
     if not ok:
         errors["engine"] = why
-    prompt = (data.get("judge_prompt") or "").strip() or DEFAULT_JUDGE_PROMPT
+    prompt = data.get("judge_prompt") or ""
+    if not isinstance(prompt, str):
+        errors["judge_prompt"], prompt = str(_l("Must be text.")), ""
+    prompt = prompt.strip() or DEFAULT_JUDGE_PROMPT
     if judge is not None and not all(k in prompt for k in ("{question}", "{gold}", "{pred}")):
         errors["judge_prompt"] = str(_l("The judge prompt must contain {question}, {gold} and {pred}."))
     params = {
