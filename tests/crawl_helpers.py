@@ -24,11 +24,11 @@ def route_table() -> list[tuple[str, str, tuple[str, ...]]]:
     """``(endpoint, rule, methods)`` of every route, read from an app built on throwaway settings."""
     from app import create_app
     from config import TestConfig
-    tmp = tempfile.mkdtemp(prefix="evalhub-routes-")
-    app = create_app(TestConfig({"DATABASE_URL": f"sqlite:///{tmp}/routes.db", "REDIS_URL": "redis://127.0.0.1:1/0",
-                                 "EVALHUB_DATA_DIR": tmp}))
-    return sorted((r.endpoint, r.rule, tuple(sorted(r.methods - {"HEAD", "OPTIONS"})))
-                  for r in app.url_map.iter_rules())
+    with tempfile.TemporaryDirectory(prefix="evalhub-routes-") as tmp:  # nothing connects: no file is written
+        app = create_app(TestConfig({"DATABASE_URL": f"sqlite:///{tmp}/routes.db",
+                                     "REDIS_URL": "redis://127.0.0.1:1/0", "EVALHUB_DATA_DIR": tmp}))
+        return sorted((r.endpoint, r.rule, tuple(sorted(r.methods - {"HEAD", "OPTIONS"})))
+                      for r in app.url_map.iter_rules())
 
 
 def start_embedded(tmp: Path, port: int) -> subprocess.Popen:
