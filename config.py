@@ -112,6 +112,10 @@ class Config:
         self.PASSWORD_MIN_LENGTH = _env_int(env, "EVALHUB_PASSWORD_MIN_LENGTH", 8)
         self.LOGIN_MAX_FAILURES = _env_int(env, "EVALHUB_LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCKOUT_SECONDS = 60 * _env_int(env, "EVALHUB_LOGIN_LOCKOUT_MINUTES", 15)
+        #: Failed sign-ins from one address, whatever the names, before that address is locked (spraying).
+        self.LOGIN_MAX_ADDRESS_FAILURES = _env_int(env, "EVALHUB_LOGIN_MAX_ADDRESS_FAILURES", 20)
+        #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none).
+        self.PROXY_HOPS = _env_int(env, "EVALHUB_PROXY_HOPS", 0)
         self.ADMIN_PASSWORD = env.get("EVALHUB_ADMIN_PASSWORD") or None
 
         #: Fernet key for model API keys at rest; derived from SECRET_KEY when unset.

@@ -17,7 +17,8 @@ def create_app(config: Config | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from app import errors, cli, templating
+    from app import errors, cli, security, templating
+    security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

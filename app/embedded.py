@@ -18,6 +18,7 @@ import time
 from flask import Flask
 
 from app.embedded_redis import start_embedded_redis, stop_embedded_redis
+from app.security import QuietRequestHandler
 from config import BASE_DIR
 
 log = logging.getLogger(__name__)
@@ -110,4 +111,5 @@ def serve(app: Flask) -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"EvalHub is running on http://{host}:{port}/", flush=True)
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False,
+            request_handler=QuietRequestHandler)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from app.extensions import db
 
@@ -28,6 +28,11 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _beyond_sqlite_integers(exc: Exception) -> bool:
+    """SQLite refuses to bind an integer past 64 bits (``?version=99999999999999999999``, an id in a URL)."""
+    return isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -42,6 +47,9 @@ def init_app(app: Flask) -> None:
     def server_error(exc: Exception):
         if isinstance(exc, HTTPException):
             return http_error(exc)
+        if _beyond_sqlite_integers(exc):  # such an id names no row: answer as MySQL's empty result does
+            db.session.rollback()
+            return http_error(NotFound())
         db.session.rollback()
         if isinstance(exc, (DBAPIError, PoolTimeout)) and _database_unreachable(exc):
             app.logger.error("Database unreachable on %s %s: %s", request.method, request.path, exc)

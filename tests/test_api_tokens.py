@@ -114,3 +114,25 @@ def test_api_errors_are_json(client, user):
     value = create_token(client)
     r = client.get("/api/v1/nothing-here", headers={"Authorization": f"Bearer {value}"})
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_password_change_revokes_tokens_and_says_so(client, user):
+    value = create_token(client)
+    assert b"revokes all your API tokens" in client.get("/profile").data
+    r = client.post("/profile/password", data={"pw-old_password": "correct-horse", "pw-new_password": "new-secret-99",
+                                               "pw-confirm": "new-secret-99"}, follow_redirects=True)
+    assert b"your API tokens are revoked" in r.data
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401
+    assert db.session.scalar(sa.select(ApiToken)).revoked
+
+
+def test_admin_reset_revokes_tokens_and_says_so(app, make_user):
+    from app.services import tokens
+    make_user("root", role="admin")
+    bob = make_user("bob")
+    _token, value = tokens.create_token(bob, "bobs")
+    admin = app.test_client()
+    admin.post("/login", data={"username": "root", "password": "correct-horse"})
+    r = admin.post(f"/admin/users/{bob.id}/reset-password")
+    assert r.status_code == 200 and b"their API tokens revoked" in r.data
+    assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401

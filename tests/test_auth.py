@@ -141,3 +141,73 @@ def test_login_page_escapes_the_username(client):
     r = client.post("/login", data={"username": "<script>alert(1)</script>", "password": "x"})
     assert b"<script>alert(1)</script>" not in r.data
     assert b"&lt;script&gt;" in r.data
+
+
+def test_logout_ends_copied_session_and_remember_cookies(app, make_user):
+    make_user("alice")
+    c = app.test_client()
+    c.post("/login", data={"username": "alice", "password": "correct-horse", "remember": "y"})
+    stolen = {name: c.get_cookie(name).value for name in ("session", "remember_token")}
+    c.post("/logout")
+    for kept in ({"session"}, {"remember_token"}, {"session", "remember_token"}):
+        thief = app.test_client()
+        for name in kept:
+            thief.set_cookie(name, stolen[name])
+        assert thief.get("/dashboard").status_code == 302, kept  # sent to the sign-in page
+    assert app.test_client().post("/login", data={"username": "alice", "password": "correct-horse"}
+                                  ).status_code == 302  # signing in again works
+
+
+def test_password_change_ends_a_copied_remember_cookie(app, make_user):
+    make_user("alice")
+    c = app.test_client()
+    c.post("/login", data={"username": "alice", "password": "correct-horse", "remember": "y"})
+    remember = c.get_cookie("remember_token").value
+    c.post("/profile/password", data={"pw-old_password": "correct-horse",
+                                      "pw-new_password": "new-secret-99", "pw-confirm": "new-secret-99"})
+    thief = app.test_client()
+    thief.set_cookie("remember_token", remember)
+    assert thief.get("/dashboard").status_code == 302
+
+
+def login_from(client, address: str, username: str, password: str = "correct-horse"):
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_a_stranger_cannot_lock_the_owner_out(app, make_user):
+    make_user("admin", role="admin")
+    stranger, owner = app.test_client(), app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 2):
+        login_from(stranger, "203.0.113.9", "admin", "guess-guess")
+    assert login_from(stranger, "203.0.113.9", "admin").status_code == 429  # the stranger's address is locked
+    assert login_from(owner, "198.51.100.7", "admin").status_code == 302  # the owner, elsewhere, is not
+
+
+def test_password_spraying_is_throttled_by_address(app, make_user):
+    make_user("alice")
+    sprayer = app.test_client()
+    for i in range(app.config["LOGIN_MAX_ADDRESS_FAILURES"]):
+        assert login_from(sprayer, "203.0.113.9", f"user{i}", "Summer2024!").status_code == 401
+    r = login_from(sprayer, "203.0.113.9", "alice")  # a new name, even the right password: the address waits
+    assert r.status_code == 429 and b"Too many failed sign-in attempts" in r.data
+    assert login_from(app.test_client(), "198.51.100.7", "alice").status_code == 302
+
+
+def test_unknown_names_cost_a_password_check_like_known_ones(app, make_user, monkeypatch):
+    """No timing oracle: an unknown name is checked against a dummy hash of the configured method."""
+    import werkzeug.security
+    real, methods = werkzeug.security._hash_internal, []
+
+    def counting(method, salt, password):
+        methods.append(method)
+        return real(method, salt, password)
+    monkeypatch.setattr(werkzeug.security, "_hash_internal", counting)
+    make_user("alice")
+    login_from(app.test_client(), "192.0.2.1", "nobody", "wrong-password")  # any one-time set-up happens here
+    methods.clear()
+    login_from(app.test_client(), "198.51.100.7", "alice", "wrong-password")
+    known = list(methods)
+    methods.clear()
+    login_from(app.test_client(), "198.51.100.7", "nobody", "wrong-password")
+    assert known == methods == [app.config["PASSWORD_HASH_METHOD"]]

@@ -67,8 +67,8 @@ def reset_password(user_id: int):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("admin.users"))
     password = accounts.reset_password(user, current_user)
-    flash(_("New password for %(name)s set. Give it to them now: it is shown only once.", name=user.username),
-          "success")
+    flash(_("New password for %(name)s set. Their sessions are signed out and their API tokens revoked. "
+            "Give it to them now: it is shown only once.", name=user.username), "success")
     return _render_users(new_password=(user.username, password))
 
 

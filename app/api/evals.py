@@ -13,6 +13,7 @@ from app.models import Dataset, EvalRun
 from app.queues import QueueUnavailable
 from app.services import eval_reports, evals, runs
 from app.services.datasets import catalog
+from app.services.validation import number
 
 WAIT_MAX_SECONDS = 3600
 
@@ -96,24 +97,21 @@ def evalscope_style():
     """EvalScope service's body: ``model`` (an EvalHub model name or id), ``datasets`` (EvalHub dataset names),
     ``limit``, ``eval_batch_size``, ``generation_config``, ``judge`` (model name or id), ``wait``."""
     data = _json_body()
+    names, gen, timeout = _evalscope_fields(data)
     model = _model_ref(data.get("model"), "model")
-    names = data.get("datasets") or []
-    if isinstance(names, str):
-        names = [names]
     selections = []
     for name in names:
         dataset = db.session.scalar(catalog.visible(g.api_user).where(Dataset.name == str(name)))
         if dataset is None:
             raise ApiError(422, "invalid", f"No dataset named {name!r}.", {"datasets": f"Unknown: {name}"})
         selections.append({"dataset_id": dataset.id, "limit": data.get("limit")})
-    gen = data.get("generation_config") or {}
     values = {"model_id": model, "datasets": selections, "concurrency": data.get("eval_batch_size"),
               "temperature": gen.get("temperature"), "max_tokens": gen.get("max_tokens"), "top_p": gen.get("top_p"),
               "judge_id": _model_ref(data.get("judge"), "judge") if data.get("judge") else None}
     run = _submit(values)
     if not data.get("wait"):
         return jsonify({"id": run.id, "status": run.status, "url": f"/api/v1/evals/{run.id}"}), 202
-    deadline = time.monotonic() + min(float(data.get("timeout", WAIT_MAX_SECONDS)), WAIT_MAX_SECONDS)
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         db.session.rollback()  # end the transaction: the next read sees the worker's commits
         run = evals.owned(g.api_user, run.id)
@@ -121,6 +119,22 @@ def evalscope_style():
             break
         time.sleep(current_app.config.get("API_WAIT_POLL_SECONDS", 1.0))
     return jsonify(eval_reports.run_json(run)), 200 if not run.is_active else 202
+
+
+def _evalscope_fields(data: dict) -> tuple[list, dict, float]:
+    """The dataset names, generation config and wait timeout of an EvalScope-style body; 422 when malformed."""
+    names = data.get("datasets") or []
+    names = [names] if isinstance(names, str) else names
+    fields = {}
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        fields["datasets"] = "A dataset name or a list of names."
+    gen = data.get("generation_config") or {}
+    if not isinstance(gen, dict):
+        fields["generation_config"] = "An object such as {\"temperature\": 0, \"max_tokens\": 512}."
+    timeout = number(data.get("timeout"), float, 0, WAIT_MAX_SECONDS, "timeout", fields, WAIT_MAX_SECONDS)
+    if fields:
+        raise ApiError(422, "invalid", "Some fields are invalid.", fields)
+    return names, gen, timeout
 
 
 def _model_ref(ref, field: str) -> int:

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, EmptyForm, LoginForm, TokenForm
 from app.extensions import db
-from app.services import accounts, audit, tokens
+from app.services import accounts, tokens
 from app.urls import safe_next
 
 
@@ -34,8 +34,7 @@ def login():
 @login_required
 def logout():
     if EmptyForm().validate_on_submit():
-        audit.record("logout", current_user)
-        db.session.commit()
+        accounts.sign_out(current_user)
         logout_user()
         flash(_("You are signed out."), "success")
     return redirect(url_for("auth.login"))
@@ -68,7 +67,8 @@ def change_password():
             getattr(form, exc.field or "new_password").errors.append(str(exc))
         else:
             login_user(current_user._get_current_object())  # new nonce: keep this session signed in
-            flash(_("Your password is changed. Other sessions are signed out."), "success")
+            flash(_("Your password is changed. Other sessions are signed out and your API tokens are revoked."),
+                  "success")
             return redirect(url_for("auth.profile"))
     return _render_profile(password_form=form, status=400)
 

@@ -85,9 +85,14 @@ def _selections(user: User, raw, errors: dict) -> list[dict]:
             continue
         seen.add(dataset_id)
         info = catalog.version_of(dataset, None).info
-        subsets = [s for s in (item.get("subsets") or []) if s]
+        subsets, split = item.get("subsets") or [], item.get("split") or None
+        if not isinstance(subsets, list) or not all(isinstance(s, str) for s in subsets) \
+                or not isinstance(split, (str, type(None))):
+            errors["datasets"] = str(_l("%(name)s: subsets must be a list of names and split one name.",
+                                        name=dataset.name))
+            continue
+        subsets = [s for s in subsets if s]
         unknown = [s for s in subsets if s not in info.get("subsets", {})]
-        split = item.get("split") or None
         if unknown:
             errors["datasets"] = str(_l("%(name)s has no subset %(subset)s.", name=dataset.name, subset=unknown[0]))
         if split and split not in info.get("splits", {}):
@@ -113,11 +118,14 @@ def build(user: User, data: dict) -> EvalRun:
     needs_judge = any(s["format"] == "qa" for s in selections)
     if needs_judge and judge is None and "judge_id" not in errors:
         errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
-    engine = data.get("engine") or "evalscope"
+    engine = str(data.get("engine") or "evalscope")  # a list or an object names no engine
     ok, why = engine_state(engine)
     if not ok:
         errors["engine"] = why
-    prompt = (data.get("judge_prompt") or "").strip() or DEFAULT_JUDGE_PROMPT
+    prompt = data.get("judge_prompt") or ""
+    if not isinstance(prompt, str):
+        errors["judge_prompt"], prompt = str(_l("Must be text.")), ""
+    prompt = prompt.strip() or DEFAULT_JUDGE_PROMPT
     if judge is not None and not all(k in prompt for k in ("{question}", "{gold}", "{pred}")):
         errors["judge_prompt"] = str(_l("The judge prompt must contain {question}, {gold} and {pred}."))
     params = {

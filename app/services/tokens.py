@@ -53,6 +53,17 @@ def revoke_token(user: User, token_id: int) -> ApiToken | None:
     return token
 
 
+def revoke_all(user: User, actor: User) -> int:
+    """Revoke every live token of ``user`` (a password change or reset); the caller commits. Returns how many."""
+    live = list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id,
+                                                             ApiToken.revoked_at.is_(None))))
+    for token in live:
+        token.revoked_at = utcnow()
+    if live:
+        audit.record("token.revoke_all", actor, target=user, detail=f"{user.username}: {len(live)} token(s)")
+    return len(live)
+
+
 def user_for_token(value: str) -> User | None:
     """The active user owning the live token ``value``, stamping its last use (to the minute); else ``None``."""
     if not value.startswith(TOKEN_PREFIX):

@@ -73,10 +73,14 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(browser, live_server, request):
+    """A Chromium page on the live server; a test fails if the page broke the Content-Security-Policy."""
     context = browser.new_context(base_url=live_server)
     pg = context.new_page()
     pg.set_default_timeout(15000)
+    violations = []
+    pg.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield pg
+    assert not violations, f"the page broke the CSP: {violations}"
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
