@@ -114,3 +114,8 @@ def test_api_errors_are_json(client, user):
     value = create_token(client)
     r = client.get("/api/v1/nothing-here", headers={"Authorization": f"Bearer {value}"})
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+def test_profile_shows_the_authorization_header_with_its_placeholder(client, user):
+    page = client.get("/profile").data.decode()
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in page and "<token>" not in page
