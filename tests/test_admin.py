@@ -85,3 +85,23 @@ def test_audit_log_lists_logins_and_admin_actions(client, admin, make_user):
     assert b"<code>user.deactivate</code>" in filtered and b"<code>login.success</code>" not in filtered
     actions = {e.action for e in db.session.scalars(sa.select(AuditEvent))}
     assert {"login.success", "user.create", "user.deactivate"} <= actions
+
+
+def test_audit_log_names_each_object_and_links_it_while_it_exists(client, admin, make_user, fake_llm):
+    from tests.models_helpers import make_model
+    from app.services import endpoints
+    client.post("/profile/password", data={"pw-old_password": "correct-horse", "pw-new_password": "battery-staple-9",
+                                           "pw-confirm": "battery-staple-9"})
+    system = make_model(admin, fake_llm, name="Shared GPT", system=True)
+    gone = make_model(admin, fake_llm, name="Old model", system=True)
+    endpoints.delete(gone, admin)
+    bob = make_user("bob")
+    private = make_model(bob, fake_llm, name="Bob private")
+    page = client.get("/admin/audit").data.decode()
+    assert "localproxy" not in page and "modelendpoint" not in page
+    assert f'href="/models/{system.id}/edit">Shared GPT</a>' in page
+    assert "Old model" in page and f'href="/models/{gone.id}/edit"' not in page  # deleted: named, not linked
+    assert "Bob private" in page and f'href="/models/{private.id}/edit"' not in page  # not the admin's to open
+    assert 'href="/admin/users">root</a>' in page  # the password change names its user
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.password_change")).all()
+    assert [e.target_type for e in events] == ["user"]

@@ -136,3 +136,8 @@ def test_admin_reset_revokes_tokens_and_says_so(app, make_user):
     r = admin.post(f"/admin/users/{bob.id}/reset-password")
     assert r.status_code == 200 and b"their API tokens revoked" in r.data
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {value}"}).status_code == 401
+
+
+def test_profile_shows_the_authorization_header_with_its_placeholder(client, user):
+    page = client.get("/profile").data.decode()
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in page and "<token>" not in page

@@ -200,15 +200,22 @@ def test_opencompass_failed_dataset_fails_the_run_despite_exit_code(user, worker
     assert len(samples) == 4 and all(s.verdict == "error" and "503" in s.error for s in samples)
 
 
-@needs_opencompass
-def test_opencompass_refuses_questions_with_several_right_options(user, worker, fake_llm):
+def test_opencompass_refuses_questions_with_several_right_options_at_submit(app, client, user, fake_llm,
+                                                                           api_headers):
+    app.config["OPENCOMPASS_PYTHON"] = sys.executable  # present: the engine counts as installed
     m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
-    rows = [dict(r, answer="AB" if r["id"] == "m1" else r["answer"]) for r in h.mcq_rows(3)]
+    rows = [dict(r, answer="A, C" if r["id"] == "m7" else r["answer"]) for r in h.mcq_rows()]  # m7 is in "logic"
     d = h.dataset(user, rows, "mcq", "Two right options")
-    run = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], engine="opencompass").id,
-                     timeout=120)
-    assert run.status == "failed" and "several" in run.error and "evalscope" in run.error
-    assert not [r for r in fake_llm.requests if r["json"]]  # refused before asking the model anything
+    r = client.post("/api/v1/evals", json={"model_id": m.id, "engine": "opencompass",
+                                           "datasets": [{"dataset_id": d.id}]}, headers=api_headers(user))
+    message = r.get_json()["error"]["fields"]["datasets"]
+    assert r.status_code == 422 and "several" in message and "subset logic" in message and "m7" in message
+    page = client.post("/evals/new", data={"model_id": m.id, "dataset_id": d.id, "engine": "opencompass"})
+    assert page.status_code == 400 and "choose evalscope, which scores the whole set" in page.data.decode()
+    assert h.count_runs() == 0 and not fake_llm.requests
+    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id, "subsets": ["arith"]}], engine="opencompass")
+    assert run.status == "queued"  # without the multi-answer subset it runs
+    assert h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}]).engine == "evalscope"  # evalscope scores it
 
 
 @needs_opencompass

@@ -43,3 +43,13 @@ def test_mysql_tables_use_utf8mb4(empty_db_app):
     user = accounts.create_user("测试用户", "password-123")
     db.session.expire_all()
     assert db.session.get(type(user), user.id).username == "测试用户"
+
+
+def test_audit_events_of_the_current_user_proxy_are_renamed_to_user(empty_db_app):
+    upgrade(directory=MIGRATIONS, revision="0006")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO audit_event (action, target_type, target_id, created_at) "
+                             "VALUES ('user.password_change', 'localproxy', 2, '2026-01-01 00:00:00')"))
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT target_type FROM audit_event")) == "user"

@@ -13,7 +13,7 @@ from app.auth.session import admin_required
 from app.database import get_or_404
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.services import accounts, settings
+from app.services import accounts, audit, settings
 
 
 def _render_users(form=None, new_password=None, status=200):
@@ -81,7 +81,8 @@ def audit_log():
         query = query.where(AuditEvent.action.startswith(action))
     page = db.paginate(query, per_page=50)
     actions = db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    return render_template("admin/audit.html", page=page, action=action, actions=actions)
+    return render_template("admin/audit.html", page=page, action=action, actions=actions,
+                           objects=audit.objects(page.items, current_user))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

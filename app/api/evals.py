@@ -1,4 +1,4 @@
-"""API: accuracy evaluations (``/api/v1/evals``) and an EvalScope-service-style ``POST /api/v1/eval``."""
+"""API: accuracy evaluations (``/api/v1/evals``) and EvalScope's own service body on ``POST /api/v1/eval``."""
 from __future__ import annotations
 
 import time
@@ -9,10 +9,9 @@ from app.api import bp
 from app.api.errors import ApiError
 from app.api.evals_spec import document_evals
 from app.extensions import db
-from app.models import Dataset, EvalRun
+from app.models import EvalRun
 from app.queues import QueueUnavailable
-from app.services import eval_reports, evals, runs
-from app.services.datasets import catalog
+from app.services import eval_reports, evals, evals_evalscope, runs
 from app.services.validation import number
 
 WAIT_MAX_SECONDS = 3600
@@ -94,59 +93,34 @@ def export_eval(run_id: int):
 
 @bp.route("/eval", methods=["POST"])
 def evalscope_style():
-    """EvalScope service's body: ``model`` (an EvalHub model name or id), ``datasets`` (EvalHub dataset names),
-    ``limit``, ``eval_batch_size``, ``generation_config``, ``judge`` (model name or id), ``wait``."""
+    """EvalScope service's body (see app/services/evals_evalscope.py); ``"wait": true`` answers when it has run."""
     data = _json_body()
-    names, gen, timeout = _evalscope_fields(data)
-    model = _model_ref(data.get("model"), "model")
-    selections = []
-    for name in names:
-        dataset = db.session.scalar(catalog.visible(g.api_user).where(Dataset.name == str(name)))
-        if dataset is None:
-            raise ApiError(422, "invalid", f"No dataset named {name!r}.", {"datasets": f"Unknown: {name}"})
-        selections.append({"dataset_id": dataset.id, "limit": data.get("limit")})
-    values = {"model_id": model, "datasets": selections, "concurrency": data.get("eval_batch_size"),
-              "temperature": gen.get("temperature"), "max_tokens": gen.get("max_tokens"), "top_p": gen.get("top_p"),
-              "judge_id": _model_ref(data.get("judge"), "judge") if data.get("judge") else None}
+    fields: dict = {}
+    timeout = number(data.get("timeout"), float, 1, WAIT_MAX_SECONDS, "timeout", fields, WAIT_MAX_SECONDS)
+    if fields:
+        raise ApiError(422, "invalid", "Some fields are invalid.", fields)
+    try:
+        values, notes = evals_evalscope.from_evalscope(data, g.api_user)
+    except evals.EvalInvalid as exc:
+        raise ApiError(422, "invalid", "Some fields are invalid.", exc.errors) from exc
     run = _submit(values)
-    if not data.get("wait"):
-        return jsonify({"id": run.id, "status": run.status, "url": f"/api/v1/evals/{run.id}"}), 202
-    deadline = time.monotonic() + timeout
+    if data.get("wait") is True:
+        run = _wait(run, timeout)
+    return jsonify(evals_evalscope.answer(run, notes)), 202 if run.is_active else 200
+
+
+def _wait(run: EvalRun, timeout) -> EvalRun:
+    """Poll the row until the run has finished, or ``timeout`` seconds (at most an hour) have passed."""
+    seconds = timeout if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0 \
+        else WAIT_MAX_SECONDS
+    deadline = time.monotonic() + min(seconds, WAIT_MAX_SECONDS)
     while time.monotonic() < deadline:
         db.session.rollback()  # end the transaction: the next read sees the worker's commits
         run = evals.owned(g.api_user, run.id)
         if not run.is_active:
             break
         time.sleep(current_app.config.get("API_WAIT_POLL_SECONDS", 1.0))
-    return jsonify(eval_reports.run_json(run)), 200 if not run.is_active else 202
-
-
-def _evalscope_fields(data: dict) -> tuple[list, dict, float]:
-    """The dataset names, generation config and wait timeout of an EvalScope-style body; 422 when malformed."""
-    names = data.get("datasets") or []
-    names = [names] if isinstance(names, str) else names
-    fields = {}
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        fields["datasets"] = "A dataset name or a list of names."
-    gen = data.get("generation_config") or {}
-    if not isinstance(gen, dict):
-        fields["generation_config"] = "An object such as {\"temperature\": 0, \"max_tokens\": 512}."
-    timeout = number(data.get("timeout"), float, 0, WAIT_MAX_SECONDS, "timeout", fields, WAIT_MAX_SECONDS)
-    if fields:
-        raise ApiError(422, "invalid", "Some fields are invalid.", fields)
-    return names, gen, timeout
-
-
-def _model_ref(ref, field: str) -> int:
-    """A model id from an id or a name the user can see."""
-    from app.models import ModelEndpoint
-    from app.services import endpoints
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return int(ref)
-    found = db.session.scalar(endpoints.live_query(g.api_user).where(ModelEndpoint.name == str(ref or "")))
-    if found is None:
-        raise ApiError(422, "invalid", f"No model named {ref!r}.", {field: "Unknown model."})
-    return found.id
+    return run
 
 
 document_evals()

@@ -21,10 +21,27 @@ def document_evals() -> None:
         "/evals/{id}/export": {"get": {"summary": "Download as csv, json or xlsx", "parameters": [
             {"name": "format", "in": "query", "schema": {"enum": ["csv", "json", "xlsx"]}}],
             "responses": {"200": {"description": "The file"}}}},
-        "/eval": {"post": {"summary": "EvalScope-service-style submission (model, datasets by name, limit, "
-                                      "eval_batch_size, generation_config, judge, wait)",
-                           "responses": {"200": _RUN, "202": {"description": "Queued: {id, status, url}"}}}},
+        "/eval": {"post": {
+            "summary": "An evaluation from the body of EvalScope's service (its /api/v1/eval/invoke)",
+            "description": "`model` with `api_url` (and `api_key`): your own model with that URL, name and key, or "
+                           "one registered for you; without `api_url`, the name or id of a model you can use. "
+                           "`datasets`: names of your (or system) datasets; `dataset_args.<name>.subset_list`, "
+                           "`limit` (per subset), `eval_batch_size` (above the model's limit: the limit, with a "
+                           "note), `generation_config` (temperature, max_tokens, top_p), `judge`, `engine`, `wait`. "
+                           "The answer carries EvalScope's fields (`status` completed | error | stopped, or ok while "
+                           "it runs; `task_id`, `message`, `result`, `table`) beside EvalHub's (`run_status`...).",
+            "requestBody": {"content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/EvalscopeEvalInput"}}}},
+            "responses": {"200": {"description": "Finished (wait: true)"}, "202": {"description": "Queued or running"},
+                          "422": {"description": "Invalid fields, named as sent (error.fields)"}}}},
     }, schemas={
+        "EvalscopeEvalInput": {"type": "object", "required": ["model", "datasets"], "properties": {
+            "model": {"type": "string"}, "api_url": {"type": "string"}, "api_key": {"type": "string", "writeOnly": True},
+            "datasets": {"type": "array", "items": {"type": "string"}}, "dataset_args": {"type": "object"},
+            "limit": {"type": "integer", "minimum": 1}, "eval_batch_size": {"type": "integer", "minimum": 1},
+            "generation_config": {"type": "object"}, "judge": {"type": ["string", "integer"]},
+            "eval_type": {"enum": ["openai_api", "service", "server"]}, "wait": {"type": "boolean"},
+            "timeout": {"type": "number", "description": "Seconds to wait (at most 3600)"}}},
         "EvalInput": {"type": "object", "required": ["model_id", "datasets"], "properties": {
             "model_id": {"type": "integer"}, "judge_id": {"type": ["integer", "null"]},
             "datasets": {"type": "array", "items": {"type": "object", "properties": {

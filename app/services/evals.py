@@ -9,7 +9,7 @@ from app.engines.evalscope_eval import EvalscopeEvalEngine
 from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
-from app.services import endpoints, runs
+from app.services import endpoints, eval_checks, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
 from app.services.datasets.info import count_in
@@ -142,6 +142,8 @@ def build(user: User, data: dict) -> EvalRun:
     }
     if ok and "engine" not in errors:
         errors.update(ENGINES[engine].unsupported(params))
+        if "datasets" not in errors:
+            errors.update(eval_checks.several_answers(engine, selections))
     if model is not None and "concurrency" not in errors and params["concurrency"] > model.max_concurrency:
         errors["concurrency"] = str(_l("%(name)s allows at most %(n)d requests in flight.", name=model.name,
                                        n=model.max_concurrency))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,10 +16,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Dataset, ModelEndpoint, PerfRun, User
-from app.services import endpoints, ownership, runs
+from app.services import endpoint_register, endpoints, ownership, runs
 from app.services.datasets import catalog
-from app.services.endpoint_client import api_key_of
-from app.services.outbound import OutboundRefused, validate_base_url
+from app.services.outbound import OutboundRefused
 from app.services.validation import is_blank, number
 
 PROMPT_SOURCES = ("synthetic", "dataset")
@@ -152,21 +150,8 @@ SYNTHETIC_NAMES = {"random", "synthetic"}
 
 
 def _register(user: User, base_url: str, model: str, api_key: str | None) -> ModelEndpoint:
-    """A model of ``user`` (or a system one) at ``base_url`` with that name and key; registered when there is none."""
-    candidates = db.session.scalars(endpoints.live_query(user).where(ModelEndpoint.base_url == base_url,
-                                                                     ModelEndpoint.model_name == model)).all()
-    for endpoint in candidates:
-        if not api_key or api_key_of(endpoint) == api_key:
-            return endpoint
-    host = urlsplit(base_url).netloc
-    name, n = f"{model} @ {host}"[:120], 1
-    taken = set(db.session.scalars(sa.select(ModelEndpoint.name).where(ModelEndpoint.owner_id == user.id,
-                                                                       ModelEndpoint.deleted_at.is_(None))))
-    while (name if n == 1 else f"{name} ({n})") in taken:
-        n += 1
     try:
-        return endpoints.create(user, {"name": name if n == 1 else f"{name} ({n})", "base_url": base_url,
-                                       "model_name": model, "api_key": api_key or None})
+        return endpoint_register.register_or_match(user, base_url, model, api_key)
     except endpoints.EndpointInvalid as exc:
         fields = {"base_url": "url", "model_name": "model", "name": "model", "api_key": "api_key"}
         raise PerfInvalid({fields.get(k, k): v for k, v in exc.errors.items()}) from exc
@@ -183,8 +168,7 @@ def from_evalscope(data: dict, user: User) -> dict:
         errors["api"] = str(_l("Only api \"openai\" (chat/completions) is supported."))
     base_url = ""
     try:
-        base_url = validate_base_url(re.sub(r"/(chat/)?completions$", "", str(data.get("url") or "").strip()
-                                            .rstrip("/")))
+        base_url = endpoint_register.api_base(data.get("url"))
     except OutboundRefused as exc:
         errors["url"] = str(exc)
     api_key = data.get("api_key")
