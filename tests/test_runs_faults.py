@@ -89,7 +89,7 @@ def test_killed_worker_run_fails_with_its_samples_and_resumes_on_the_other_machi
 
 def test_engine_killed_alone_fails_resumably_and_the_score_is_right_after_resume(user, fake_llm, worker):
     n = 30
-    m = h.model(user, fake_llm, "Slow MCQ", "slow-mcq", reply=h.mcq_reply, ttft=0.15)
+    m = h.model(user, fake_llm, "Slow MCQ", "slow-mcq", reply=h.mcq_reply, ttft=0.3)
     d = h.dataset(user, [dict(r, question=r["question"].replace(f"[Q{i}]", f"[Q{i % 10}] [R{i}]"))
                          for i, r in enumerate(h.mcq_rows(n))], "mcq", "MCQ set")
     run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], concurrency=2)
