@@ -18,6 +18,7 @@ from rq import get_current_job
 from app.engines.base import Engine
 from app.engines.process import EngineProcess
 from app.extensions import db
+from app.files import private_dir
 from app.models.types import utcnow
 from app.services import runs
 
@@ -32,8 +33,7 @@ def work_dir_for(run) -> Path:
         path = Path(run.work_dir)
     else:
         path = Path(current_app.config["DATA_DIR"]) / "jobs" / f"{run.__tablename__}-{run.id}-{secrets.token_hex(4)}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(path)
 
 
 def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
