@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.services.datasets import limits, readers, store
 from app.services.datasets.formats import Mapping
-from tests.datasets_helpers import csv_bytes, jsonl_bytes, stored_counts, upload_api, upload_page
+from tests.datasets_helpers import csv_bytes, jsonl_bytes, make_dataset, stored_counts, upload_api, upload_page
 from tests.hostile_files import deep_json, deep_jsonl, wide_xlsx, xlsx_bomb, xlsx_sheet
 
 QA = [{"question": "Who wrote Hamlet?", "answer": "Shakespeare"}]
@@ -125,3 +125,15 @@ def test_the_file_is_parsed_before_any_write(app, user, monkeypatch):
     assert events.count("parse") == 8  # each file is read once
     collapsed = [e for i, e in enumerate(events) if i == 0 or events[i - 1] != e]
     assert collapsed == ["parse", "write", "parse", "write"]  # a whole file, then its writes, twice
+
+
+def test_a_deeply_nested_json_body_is_a_400_on_the_api(client, user, api_headers):
+    """Request bodies go through the same depth bound: a 200 KB nested body is refused, not a RecursionError."""
+    dataset = make_dataset(user)
+    body = '{"question":"q","answer":' + "[" * 100_000 + "]" * 100_000 + "}"
+    r = client.post(f"/api/v1/datasets/{dataset.id}/rows", data=body,
+                    headers={**api_headers(user), "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
+    assert client.post(f"/api/v1/datasets/{dataset.id}/rows", json={"question": "fine?", "A": "x", "B": "y",
+                                                                      "answer": "A"},
+                       headers=api_headers(user)).status_code == 201

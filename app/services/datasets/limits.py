@@ -64,6 +64,22 @@ def json_values(source, level: int) -> Iterator[object]:
                 stack[-1][keys[-1]] = value
 
 
+def check_json_depth(data: str | bytes) -> None:
+    """Raise ``LimitExceeded`` when the JSON text ``data`` nests deeper than ``MAX_DEPTH``, building nothing
+    (broken JSON is left to the parser that follows, for its usual message)."""
+    depth = 0
+    try:
+        for event, _value in ijson.basic_parse(data.encode() if isinstance(data, str) else data):
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise too_deep()
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+    except ijson.JSONError:
+        return
+
+
 def check_record(record: dict) -> str | None:
     """Why ``record`` breaks a bound (a NUL character, an over-long value), or None when it does not."""
     pending = [record]
