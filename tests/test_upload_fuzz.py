@@ -52,7 +52,8 @@ class OtherUser(threading.Thread):
             self.count += 1
             self.statuses.append(self.client.get("/datasets/").status_code)
             rows = [{"question": f"q{self.count}", "answer": "a"}]
-            self.statuses.append(upload(self.client, jsonl_bytes(rows), "ok.jsonl", f"bob {secrets.token_hex(4)}").status_code)
+            r = upload(self.client, jsonl_bytes(rows), "ok.jsonl", f"bob {secrets.token_hex(4)}")
+            self.statuses.append(r.status_code)
 
 
 class PeakRss(threading.Thread):
