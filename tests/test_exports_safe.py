@@ -33,12 +33,14 @@ def test_other_values_are_unchanged(value):
 
 def test_dataset_csv_export_neutralises_formulas_and_jsonl_stays_exact(client, user):
     rows = [{"id": "r1", "question": HOSTILE[0], "A": HOSTILE[1], "B": HOSTILE[2], "C": "-2", "answer": "A"}]
-    assert upload_page(client, jsonl_bytes(rows), "f.jsonl").status_code == 302
-    text = client.get("/datasets/1/export?format=csv").data.decode()
+    r = upload_page(client, jsonl_bytes(rows), "f.jsonl")
+    assert r.status_code == 302
+    export = r.headers["Location"] + "/export"
+    text = client.get(export + "?format=csv").data.decode()
     record = next(csv.DictReader(io.StringIO(text)))
     assert record["question"] == "'" + HOSTILE[0] and record["A"] == "'" + HOSTILE[1]
     assert record["B"] == "'@SUM(1)" and record["C"] == "'-2" and record["answer"] == "A"
-    exact = json.loads(client.get("/datasets/1/export?format=jsonl").data.decode().splitlines()[0])
+    exact = json.loads(client.get(export + "?format=jsonl").data.decode().splitlines()[0])
     assert exact["question"] == HOSTILE[0] and exact["A"] == HOSTILE[1] and exact["C"] == "-2"
 
 
