@@ -137,3 +137,10 @@ def test_a_deeply_nested_json_body_is_a_400_on_the_api(client, user, api_headers
     assert client.post(f"/api/v1/datasets/{dataset.id}/rows", json={"question": "fine?", "A": "x", "B": "y",
                                                                       "answer": "A"},
                        headers=api_headers(user)).status_code == 201
+
+
+def test_a_jsonl_line_is_one_whole_json_value():
+    data = b'{"question": "a", "answer": "b"} {"question": "c"}\n{"question": "d", "answer": "e"}\n'
+    items = list(readers.read_records(io.BytesIO(data), "jsonl"))
+    assert items[0][0] == 1 and items[0][1] is None and "not valid JSON" in str(items[0][2])
+    assert items[1] == (2, {"question": "d", "answer": "e"}, None)

@@ -65,7 +65,7 @@ def _jsonl(stream: BinaryIO) -> Iterator[Item]:
         if not line.strip():
             continue
         try:
-            obj = next(limits.json_values(raw, 0))
+            obj, = limits.json_values(raw, 0)  # all of it: text after the value is an error
         except limits.LimitExceeded as exc:
             yield number, None, str(exc)
             continue
