@@ -31,7 +31,7 @@ def _base_xlsx() -> bytes:
     return out.getvalue()
 
 
-def _rezip(parts: dict[str, object]) -> bytes:
+def rezip(parts: dict[str, object]) -> bytes:
     """The base workbook with ``parts`` replaced or added: bytes, or an iterable of byte chunks streamed in."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(_base_xlsx())) as src, \
@@ -74,7 +74,7 @@ def xlsx_bomb(unpacked_mb: int) -> bytes:
         for _ in range(unpacked_mb):
             yield chunk
         yield b"</t></si></sst>"
-    return _rezip(_with_shared_strings(shared()))
+    return rezip(_with_shared_strings(shared()))
 
 
 def _cell(ref: str, value: str) -> str:
@@ -87,7 +87,7 @@ def xlsx_sheet(dimension: str, rows: dict[int, list[tuple[str, str]]]) -> bytes:
                    for n, cells in sorted(rows.items()))
     xml = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><dimension ref="{dimension}"/>'
            f"<sheetData>{body}</sheetData></worksheet>")
-    return _rezip({SHEET: xml.encode()})
+    return rezip({SHEET: xml.encode()})
 
 
 def wide_xlsx() -> bytes:

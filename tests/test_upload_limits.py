@@ -8,7 +8,7 @@ from app.extensions import db
 from app.services.datasets import limits, readers, store
 from app.services.datasets.formats import Mapping
 from tests.datasets_helpers import csv_bytes, jsonl_bytes, make_dataset, stored_counts, upload_api, upload_page
-from tests.hostile_files import deep_json, deep_jsonl, wide_xlsx, xlsx_bomb, xlsx_sheet
+from tests.hostile_files import SHEET, deep_json, deep_jsonl, rezip, wide_xlsx, xlsx_bomb, xlsx_sheet
 
 QA = [{"question": "Who wrote Hamlet?", "answer": "Shakespeare"}]
 
@@ -144,3 +144,9 @@ def test_a_jsonl_line_is_one_whole_json_value():
     items = list(readers.read_records(io.BytesIO(data), "jsonl"))
     assert items[0][0] == 1 and items[0][1] is None and "not valid JSON" in str(items[0][2])
     assert items[1] == (2, {"question": "d", "answer": "e"}, None)
+
+
+@pytest.mark.parametrize("xml", [b"<worksheet><sheetData><row r='1'>", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a '
+                                 b'"aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><worksheet>&b;</worksheet>'])
+def test_a_broken_or_entity_laden_sheet_is_refused_as_invalid(client, user, xml):
+    refused(upload_page(client, rezip({SHEET: xml}), "broken.xlsx", fmt="qa"), "not a valid XLSX workbook")

@@ -126,7 +126,7 @@ def _xlsx(stream: BinaryIO) -> Iterator[Item]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    broken = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError)
+    broken = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError, SyntaxError)
     try:
         limits.check_xlsx(stream)
         with warnings.catch_warnings():
