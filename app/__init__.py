@@ -5,14 +5,17 @@ import logging
 
 from flask import Flask
 
+from app.files import private_dir
+from app.json_provider import BoundedJSONProvider
 from config import BASE_DIR, Config
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, error handlers, template helpers, CLI."""
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"))
+    app.json = BoundedJSONProvider(app)
     app.config.from_object(config or Config())
-    app.config["DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    private_dir(app.config["DATA_DIR"])
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)

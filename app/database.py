@@ -1,10 +1,13 @@
 """Database engine set-up that depends on the backend (SQLite pragmas) and small query helpers."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask import Flask, abort
 
 from app.extensions import db
+from app.files import private_file
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -16,10 +19,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Put SQLite in WAL mode with foreign keys on, for every connection the app opens."""
+    """Put SQLite in WAL mode with foreign keys on, for every connection the app opens; its file is created
+    owner-only (0600) before SQLite opens it, and its journal files take the same mode."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            if engine.url.database and engine.url.database != ":memory:":
+                private_file(Path(engine.url.database))
             sa.event.listen(engine, "connect", _sqlite_pragmas)
 
 

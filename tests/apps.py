@@ -1,7 +1,7 @@
 """Building test apps."""
 from __future__ import annotations
 
-from flask import g
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -16,7 +16,7 @@ class RequestScopedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        for key in list(g):
+        for key in list(g) if has_app_context() else ():
             g.pop(key)
         return super().open(*args, **kwargs)
 

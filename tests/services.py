@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import sqlalchemy as sa
 
@@ -134,3 +137,38 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def embedded_server(tmp_path: Path, admin_password: str = "first-admin-pw") -> Iterator[tuple[str, subprocess.Popen]]:
+    """README's first command, ``python run.py``, on a fresh data dir (``tmp_path/data``): the embedded default
+    (SQLite, fakeredis, one worker) with a first admin. Yields the base URL and the server process, once healthy."""
+    import httpx
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EVALHUB_PARENT_PID")}
+    env.update(EVALHUB_DATA_DIR=str(tmp_path / "data"), PORT=str(port), EVALHUB_ADMIN_PASSWORD=admin_password)
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "run.py"], cwd=str(BASE_DIR), env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+
+        def healthy():
+            assert proc.poll() is None, log_path.read_text()
+            try:
+                body = httpx.get(base + "/health", timeout=2).json()
+            except httpx.HTTPError:
+                return None
+            return body if body["workers"] >= 1 else None
+        try:
+            wait_for(healthy, timeout=90, interval=0.5, message="the embedded app and its worker")
+            yield base, proc
+        finally:
+            stop_process(proc, timeout=20)

@@ -157,8 +157,8 @@ def test_validation_reads_the_file_as_a_stream(app):
     stream = io.BytesIO(content)
     tracemalloc.start()
     try:
-        scan = validate.scan(stream, "jsonl", Mapping("qa"))
-        _current, peak = tracemalloc.get_traced_memory()
+        with validate.scan(stream, "jsonl", Mapping("qa")) as scan:
+            _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert scan.rows == 20_000

@@ -1,7 +1,6 @@
 """README's first command: ``python run.py`` on a fresh data dir comes up with a first admin and a worker."""
 import os
 import re
-import socket
 import subprocess
 import sys
 
@@ -9,38 +8,15 @@ import httpx
 import pytest
 
 from config import BASE_DIR
+from tests import services
 from tests.apps import csrf_token_in
-from tests.services import stop_process, wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.services import wait_for
 
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "EVALHUB_PARENT_PID")}
-    env.update(EVALHUB_DATA_DIR=str(tmp_path / "data"), PORT=str(port), EVALHUB_ADMIN_PASSWORD="first-admin-pw")
-    log = open(tmp_path / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "run.py"], cwd=str(BASE_DIR), env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        try:
-            body = httpx.get(base + "/health", timeout=2).json()
-        except httpx.HTTPError:
-            return None
-        return body if body["workers"] >= 1 else None
-    wait_for(healthy, timeout=90, interval=0.5, message="the embedded app and its worker")
-    yield base, tmp_path
-    stop_process(proc, timeout=20)
-    log.close()
+    with services.embedded_server(tmp_path) as (base, _proc):
+        yield base, tmp_path
 
 
 def test_first_start_admin_signs_in_and_a_job_runs(embedded_server):

@@ -22,6 +22,7 @@ from rq import get_current_job
 from app.engines.base import Engine
 from app.engines.process import EngineProcess
 from app.extensions import db
+from app.files import private_dir
 from app.services import runs
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,8 @@ INGEST_SECONDS = 0.1  # how often the engine's new answers are stored: a crash l
 
 def scratch_dir(run) -> Path:
     """This attempt's own directory on this machine (owner-only): never shared, never needed by another worker."""
-    path = (Path(current_app.config["DATA_DIR"]) / "jobs"
-            / f"{run.__tablename__}-{run.id}-a{run.attempts or 1}-{secrets.token_hex(4)}")
-    path.mkdir(parents=True, mode=0o700)
-    return path
+    return private_dir(Path(current_app.config["DATA_DIR"]) / "jobs"
+                       / f"{run.__tablename__}-{run.id}-a{run.attempts or 1}-{secrets.token_hex(4)}")
 
 
 def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:

@@ -1,15 +1,15 @@
 """Reading finished evaluations: exports (CSV, JSON, XLSX) and comparisons of runs on the same dataset."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, stream_with_context
 
 from app.extensions import db
 from app.models import EvalRun, EvalSample
+from app.services.cells import CsvWriter, xlsx_cell
 
 SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
                   "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
@@ -47,9 +47,9 @@ def _iter_samples(run: EvalRun):
 
 
 def export_csv(run: EvalRun):
-    """CSV lines, one sample a row (streamed)."""
+    """CSV lines, one sample a row (streamed: wrap it in ``stream_with_context``, it reads the database)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(SAMPLE_COLUMNS)
     for sample in _iter_samples(run):
         writer.writerow([getattr(sample, c) for c in SAMPLE_COLUMNS])
@@ -73,23 +73,16 @@ def export_xlsx(run: EvalRun) -> bytes:
     summary.append(["dataset", "subset", "score", "scored", "errors"])
     for d in (run.summary or {}).get("datasets", []):
         for s in d["subsets"]:
-            summary.append([d["name"], s["name"], s["score"], s["scored"], s["errors"]])
+            summary.append([xlsx_cell(v) for v in (d["name"], s["name"], s["score"], s["scored"], s["errors"])])
     overall = (run.summary or {}).get("overall") or {}
     summary.append(["overall", "", overall.get("score"), overall.get("scored"), overall.get("errors")])
     sheet = book.create_sheet("Samples")
     sheet.append(list(SAMPLE_COLUMNS))
     for sample in _iter_samples(run):
-        sheet.append([_cell(getattr(sample, c)) for c in SAMPLE_COLUMNS])
+        sheet.append([xlsx_cell(getattr(sample, c)) for c in SAMPLE_COLUMNS])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _cell(value):
-    if isinstance(value, str):
-        value = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)  # XLSX forbids control chars
-        return value[:32000]
-    return value
 
 
 def export_response(run: EvalRun, fmt: str) -> Response:
@@ -99,7 +92,7 @@ def export_response(run: EvalRun, fmt: str) -> Response:
     elif fmt == "xlsx":
         body, mime = export_xlsx(run), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     elif fmt == "csv":
-        body, mime = export_csv(run), "text/csv; charset=utf-8"
+        body, mime = stream_with_context(export_csv(run)), "text/csv; charset=utf-8"
     else:
         raise ValueError("format must be csv, json or xlsx")
     return Response(body, mimetype=mime,

@@ -4,7 +4,6 @@ Units are evalscope's: latency in seconds; TTFT, TPOT and ITL in milliseconds; t
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.models import PerfLevel, PerfRun
+from app.services.cells import CsvWriter
 
 PERCENTILES = ("50%", "90%", "95%", "99%")
 #: Percentile series of evalscope's ``benchmark_percentile.json``: our key → (column, unit).
@@ -108,16 +108,22 @@ def chart_data(run: PerfRun) -> dict:
 
 
 def csv_text(run: PerfRun) -> str:
-    """One line per level: the columns of the tables plus p50/p90/p95/p99 of latency, TTFT, TPOT and ITL."""
+    """One line per level: the columns of the tables plus p50/p90/p95/p99 of latency, TTFT, TPOT and ITL (each
+    column once: the tables already hold the p99 of latency, TTFT and TPOT)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    extra = [(series, p) for series in SERIES for p in PERCENTILES]
-    writer.writerow(["run_id", "model"] + [f"{key}" for key, *_ in COLUMNS]
-                    + [f"p{p.rstrip('%')}_{series}_{SERIES[series][1]}" for series, p in extra])
+    writer = CsvWriter(out, lineterminator="\n")
+    keys = [key for key, *_ in COLUMNS]
+    extra = [(series, p) for series in SERIES for p in PERCENTILES if _percentile_key(series, p) not in keys]
+    writer.writerow(["run_id", "model"] + keys + [_percentile_key(series, p) for series, p in extra])
     for level in run.levels:
         writer.writerow([run.id, run.endpoint_name] + [getattr(level, key) for key, *_ in COLUMNS]
                         + [percentile(level, series, p) for series, p in extra])
     return out.getvalue()
+
+
+def _percentile_key(series: str, label: str) -> str:
+    """``("ttft", "99%")`` → ``p99_ttft_ms``."""
+    return f"p{label.rstrip('%')}_{series}_{SERIES[series][1]}"
 
 
 def compare(a: PerfRun, b: PerfRun) -> list[dict]:

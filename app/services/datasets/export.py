@@ -1,7 +1,6 @@
 """Exporting any version of a dataset as JSON Lines or CSV, streamed a batch of rows at a time."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -10,6 +9,7 @@ from typing import Iterator
 from flask import Response, abort, stream_with_context
 
 from app.models import Dataset
+from app.services.cells import CsvWriter
 from app.services.datasets.catalog import version_of
 from app.services.datasets.formats import FORMAT_FIELDS, KEYS
 from app.services.datasets.rows import iter_rows
@@ -30,14 +30,15 @@ def columns(dataset: Dataset, info: dict) -> list[str]:
 
 
 def export_lines(dataset: Dataset, version: int, info: dict, fmt: str) -> Iterator[str]:
-    """The version's rows as text chunks of ``fmt`` (``jsonl`` or ``csv``, a UTF-8 BOM-less file)."""
+    """The version's rows as text chunks of ``fmt`` (``jsonl`` or ``csv``, a UTF-8 BOM-less file). CSV cells a
+    spreadsheet would run as formulas get a leading ``'`` (``app/services/cells.py``); JSONL stays exact."""
     if fmt == "jsonl":
         for record in iter_rows(dataset, version):
             yield json.dumps(record, ensure_ascii=False) + "\n"
         return
     header = columns(dataset, info)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer, lineterminator="\n")
     writer.writerow(header)
     for n, record in enumerate(iter_rows(dataset, version), 1):
         writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
-import sys
 import warnings
 import zipfile
 from pathlib import PurePath
@@ -18,13 +16,15 @@ from typing import BinaryIO, Iterator
 import ijson
 from flask_babel import lazy_gettext as _l
 
+from app.services.datasets import limits
+
 BOM = codecs.BOM_UTF8
 NOT_UTF8 = _l("not valid UTF-8 (save the file as UTF-8)")
 KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
 #: What ``number`` counts, per kind.
 UNITS = {"jsonl": "line", "csv": "line", "xlsx": "row", "json": "item"}
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long contexts are fine; the upload limit bounds them
+csv.field_size_limit(limits.MAX_VALUE_CHARS)  # a longer cell stops the reader before it is held in memory
 
 Item = tuple[int, "dict | None", "str | None"]
 
@@ -42,8 +42,12 @@ def kind_for(filename: str) -> str:
 
 
 def read_records(stream: BinaryIO, kind: str) -> Iterator[Item]:
-    """The records of ``stream`` (positioned at its start) read as ``kind``."""
-    return {"jsonl": _jsonl, "json": _json, "csv": _csv, "xlsx": _xlsx}[kind](stream)
+    """The records of ``stream`` (positioned at its start) read as ``kind``, each within ``limits``: a record
+    breaking one is reported as that record's error; a file breaking one raises ``FileInvalid``."""
+    for number, record, error in {"jsonl": _jsonl, "json": _json, "csv": _csv, "xlsx": _xlsx}[kind](stream):
+        if record is not None:
+            error = limits.check_record(record)
+        yield (number, None, error) if error is not None else (number, record, None)
 
 
 def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
@@ -61,9 +65,12 @@ def _jsonl(stream: BinaryIO) -> Iterator[Item]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            yield number, None, _l("not valid JSON (%(error)s)", error=exc.msg)
+            obj, = limits.json_values(raw, 0)  # all of it: text after the value is an error
+        except limits.LimitExceeded as exc:
+            yield number, None, str(exc)
+            continue
+        except ijson.JSONError as exc:
+            yield number, None, _l("not valid JSON (%(error)s)", error=_first_line(exc))
             continue
         yield (number, obj, None) if isinstance(obj, dict) else (number, None, _l("not a JSON object"))
 
@@ -92,7 +99,8 @@ def _csv(stream: BinaryIO) -> Iterator[Item]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield start, None, _l("not valid CSV (%(error)s)", error=str(exc))
+            too_long = "field limit" in str(exc)
+            yield start, None, str(limits.too_long()) if too_long else _l("not valid CSV (%(error)s)", error=str(exc))
             continue
         if any(n in bad_lines for n in range(start, reader.line_num + 1)):
             yield start, None, NOT_UTF8
@@ -118,21 +126,32 @@ def _xlsx(stream: BinaryIO) -> Iterator[Item]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    broken = (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError, SyntaxError)
     try:
+        limits.check_xlsx(stream)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
             book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except limits.LimitExceeded as exc:
+        raise FileInvalid(str(exc)) from exc
+    except broken as exc:
         raise FileInvalid(_l("not a valid XLSX workbook")) from exc
     try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # never pad rows to the size the file declares: count the cells it holds
         header: list[str] | None = None
-        for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), 1):
+            limits.check_xlsx_row(number, cells)
             if not any(c is not None and str(c).strip() for c in cells):
                 continue
             if header is None:
                 header = [str(c).strip().lower() if c is not None else "" for c in cells]
                 continue
             yield number, {h: c for h, c in zip(header, cells) if h}, None
+    except limits.LimitExceeded as exc:
+        raise FileInvalid(str(exc)) from exc
+    except broken as exc:  # a part that does not inflate to its declared size, broken XML...
+        raise FileInvalid(_l("not a valid XLSX workbook")) from exc
     finally:
         book.close()
 
@@ -167,8 +186,13 @@ def _json(stream: BinaryIO) -> Iterator[Item]:
     stream.seek(start)
     number = 0
     try:
-        for number, obj in enumerate(ijson.items(stream, "item", use_float=True), 1):
+        for number, obj in enumerate(limits.json_values(stream, 1), 1):
             yield (number, obj, None) if isinstance(obj, dict) else (number, None, _l("not a JSON object"))
+    except limits.LimitExceeded as exc:
+        raise FileInvalid(_l("item %(n)d: %(reason)s", n=number + 1, reason=str(exc))) from exc
     except ijson.JSONError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        yield number + 1, None, _l("not valid JSON (%(error)s)", error=message)
+        yield number + 1, None, _l("not valid JSON (%(error)s)", error=_first_line(exc))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else "syntax error"

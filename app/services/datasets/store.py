@@ -1,5 +1,5 @@
-"""Importing a file: validate it all in a first streaming pass, then insert its rows in batches in a second pass,
-inside one transaction. Any problem stores nothing."""
+"""Importing a file: parse and validate it all in one streaming pass before any write (``validate.scan``), then
+insert the normalised records in batches inside one short transaction. Any problem stores nothing."""
 from __future__ import annotations
 
 from typing import BinaryIO
@@ -22,13 +22,10 @@ def _kind(filename: str) -> str:
         raise validate.UploadInvalid([str(exc)]) from exc
 
 
-def _insert_rows(dataset_id: int, version: int, stream: BinaryIO, kind: str, mapping: Mapping) -> None:
-    """Second pass: the (already validated) records of ``stream`` as rows of ``version``."""
-    stream.seek(0)
+def _insert_rows(dataset_id: int, version: int, scan: validate.Scan) -> None:
+    """The (already validated) records of ``scan`` as rows of ``version``."""
     batch: list[dict] = []
-    for position, (_number, record, reason) in enumerate(validate.normalised(stream, kind, mapping)):
-        if record is None:
-            raise validate.UploadInvalid([_("The file changed while it was being read: %(reason)s", reason=reason)])
+    for position, record in enumerate(scan.records()):
         batch.append(row_values(dataset_id, version, position, record))
         if len(batch) >= BATCH:
             db.session.execute(sa.insert(DatasetRow), batch)
@@ -45,15 +42,19 @@ def create_from_file(owner: User | None, actor: User | None, *, name: str, fmt: 
     ``attrs`` sets more columns (``slug``, ``source``, ``license``, ``url``, ``checksum``).
     """
     name = catalog.check_new(owner.id if owner else None, name, fmt)
-    kind = _kind(filename)
-    scan = validate.scan(stream, kind, mapping)
+    with validate.scan(stream, _kind(filename), mapping) as scan:
+        return _create(owner, actor, name, fmt, description, filename, scan, attrs)
+
+
+def _create(owner, actor, name: str, fmt: str, description: str, filename: str, scan: validate.Scan,
+            attrs: dict) -> Dataset:
     try:
         dataset = Dataset(owner_id=owner.id if owner else None, name=name, format=fmt,
                           description=(description or "").strip(), current_version=1, dataset_info=scan.info,
                           **attrs)
         db.session.add(dataset)
         db.session.flush()
-        _insert_rows(dataset.id, 1, stream, kind, mapping)
+        _insert_rows(dataset.id, 1, scan)
         db.session.add(DatasetVersion(dataset_id=dataset.id, version=1, info=scan.info,
                                       author_id=actor.id if actor else None,
                                       note=f"Uploaded {filename} ({scan.rows} rows)"[:500]))
@@ -71,14 +72,17 @@ def replace_from_file(dataset: Dataset, actor: User | None, *, stream: BinaryIO,
 
     Returns the new version number; raises ``validate.UploadInvalid`` and stores nothing when the file is bad.
     """
-    kind = _kind(filename)
-    scan = validate.scan(stream, kind, mapping)
+    with validate.scan(stream, _kind(filename), mapping) as scan:
+        return _replace(dataset, actor, note, scan, attrs)
+
+
+def _replace(dataset: Dataset, actor: User | None, note: str, scan: validate.Scan, attrs: dict) -> int:
     try:
         db.session.refresh(dataset, with_for_update=True)
         version = dataset.current_version + 1
         db.session.execute(sa.update(DatasetRow).where(DatasetRow.dataset_id == dataset.id,
                                                        DatasetRow.valid_to.is_(None)).values(valid_to=version))
-        _insert_rows(dataset.id, version, stream, kind, mapping)
+        _insert_rows(dataset.id, version, scan)
         dataset.current_version, dataset.dataset_info = version, scan.info
         for key, value in attrs.items():
             setattr(dataset, key, value)

@@ -1,8 +1,14 @@
-"""The first pass of an upload: read every record, normalise it and collect every problem before storing anything."""
+"""The only pass over an upload: read every record, normalise it and collect every problem before storing anything.
+
+The normalised records wait in a temporary file (``Scan.records``), so the rows are written from there without
+parsing the upload again: no write transaction is open while a file is parsed.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+import json
+import tempfile
+from dataclasses import dataclass, field
+from typing import IO, BinaryIO, Iterator
 
 from flask_babel import gettext as _, ngettext
 
@@ -41,10 +47,29 @@ def located(unit: str, number: int, reason) -> str:
 
 @dataclass
 class Scan:
-    """What the first pass learnt: the row count and the ``dataset_info`` of the file."""
+    """What the pass learnt: the row count, the ``dataset_info`` of the file and its normalised records.
+
+    Use it in a ``with`` block (or ``close()`` it): the records live in a temporary file until then.
+    """
 
     rows: int
     info: dict
+    spool: IO[bytes] = field(repr=False)
+
+    def records(self) -> Iterator[dict]:
+        """The file's normalised records, in file order."""
+        self.spool.seek(0)
+        for line in self.spool:
+            yield json.loads(line)
+
+    def close(self) -> None:
+        self.spool.close()
+
+    def __enter__(self) -> "Scan":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def normalised(stream: BinaryIO, kind: str, mapping: Mapping) -> Iterator[tuple[int, dict | None, str | None]]:
@@ -64,6 +89,16 @@ def normalised(stream: BinaryIO, kind: str, mapping: Mapping) -> Iterator[tuple[
 
 def scan(stream: BinaryIO, kind: str, mapping: Mapping) -> Scan:
     """Validate the whole file; raises ``UploadInvalid`` naming every bad row (by line) and why."""
+    spool = tempfile.TemporaryFile()
+    try:
+        rows, info = _check_all(stream, kind, mapping, spool)
+    except BaseException:
+        spool.close()
+        raise
+    return Scan(rows=rows, info=info, spool=spool)
+
+
+def _check_all(stream: BinaryIO, kind: str, mapping: Mapping, spool: IO[bytes]) -> tuple[int, dict]:
     unit = readers.UNITS[kind]
     errors: list[str] = []
     total = 0
@@ -82,10 +117,12 @@ def scan(stream: BinaryIO, kind: str, mapping: Mapping) -> Scan:
                 continue
             seen[record["id"]] = number
             counter.add(record)
+            if not total:  # once a row is bad nothing will be stored: stop keeping them
+                spool.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
     except readers.FileInvalid as exc:
         raise UploadInvalid(errors + [str(exc)], total + 1) from exc
     if total:
         raise UploadInvalid(errors, total)
     if not counter.rows:
         raise UploadInvalid([_("The file holds no rows.")])
-    return Scan(rows=counter.rows, info=counter.result())
+    return counter.rows, counter.result()
