@@ -84,7 +84,8 @@ def test_opencompass_scores_qa_with_the_judge_beside_mcq_by_rule(client, user, w
 
 
 def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
-    """The driver's verdict reader (OpenCompass's own takes the first capital A or B anywhere)."""
+    """The driver's dict postprocessor reads verdicts with EvalHub's reader (tests/test_answer_rule.py), not
+    OpenCompass's own (the first capital A or B anywhere), and keeps each reply."""
     import importlib.util
     import types
 
@@ -92,18 +93,29 @@ def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
     stub.OpenAISDK = object  # the driver module runs in OpenCompass's virtualenv; only its parser is tested here
     monkeypatch.setitem(sys.modules, "opencompass", types.ModuleType("opencompass"))
     monkeypatch.setitem(sys.modules, "opencompass.models", stub)
-    path = BASE_DIR / "app" / "engines" / "drivers" / "opencompass_judge.py"
-    spec = importlib.util.spec_from_file_location("opencompass_judge", path)
+    drivers = BASE_DIR / "app" / "engines" / "drivers"
+    monkeypatch.syspath_prepend(str(drivers))  # as in the driver: its own directory
+    spec = importlib.util.spec_from_file_location("opencompass_judge", drivers / "opencompass_judge.py")
     judge = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(judge)
-    replies = {"A": "A", "B.": "B", "(B)": "B", "A: CORRECT": "A", '{"reasoning": "Both say B.", "verdict": "A"}': "A",
-               "<think>A? or B? Probably A.</think>\nB": "B", "<think>cut off while thinking about A": None,
-               "A careful reading shows it differs, so B": "B", "The answer is INCORRECT.": "B", "no idea": None}
-    assert {reply: judge.verdict(reply) for reply in replies} == replies
-    out = judge.judge_verdicts({"1": {"prediction": "B"}, "0": {"prediction": "A"}, "2": {"prediction": "?"}}, "")
+    out = judge.judge_verdicts({"1": {"prediction": "<think>A?</think> B"}, "0": {"prediction": "CORRECT"},
+                                "2": {"prediction": "?"}}, "")
     assert out["accuracy"] == pytest.approx(100 / 3)
     assert [(d["correct"], d["verdict"], d["judge"]) for d in out["details"]] == [
-        (True, "A", "A"), (False, "B", "B"), (False, None, "?")]
+        (True, "A", "CORRECT"), (False, "B", "<think>A?</think> B"), (False, None, "?")]
+
+
+def test_opencompass_judged_samples_are_read_from_the_judges_reply():
+    """The app reads the judge's stored reply with the same reader as evalscope's; no verdict: kept and shown."""
+    from app.engines.opencompass_results import _sample
+    subset = {"format": "qa", "dataset_id": 1, "dataset_name": "QA", "subset": "facts"}
+    row = {"key": "a0", "question": "[Q0] Name thing 0.", "reference": "thing-0"}
+    samples = [_sample(1, subset, 0, row, {"prediction": "It is thing-0."}, {"judge": [reply]}, None)
+               for reply in ("正确", "INCORRECT", '{"reasoning": "Same thing.", "verdict": "A"}', "Hmm.")]
+    assert [(s["verdict"], s["score"]) for s in samples] == [("correct", 1.0), ("wrong", 0.0), ("correct", 1.0),
+                                                             ("error", None)]
+    assert samples[2]["judge_rationale"] == "Same thing." and samples[3]["judge_rationale"] == "Hmm."
+    assert "holds no verdict" in samples[3]["error"]
 
 
 def test_opencompass_is_unavailable_with_a_clear_message(app, client, user, fake_llm, api_headers):
@@ -150,7 +162,7 @@ def test_opencompass_cancel_keeps_answers_and_resume_reuses_them(client, user, w
     run = h.finished(run.id)
     assert run.status == "cancelled" and "resume to finish" in run.status_note
     kept = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
-    assert 3 <= len(kept) < 10 and all(s.prediction and s.verdict == "error" for s in kept)  # answered, not scored
+    assert 3 <= len(kept) < 10 and all(s.prediction and s.verdict != "error" for s in kept)  # scored by the rule
     assert not engine_alive(run)  # the whole process group is gone
 
     assert client.post(f"/evals/{run.id}/resume").status_code == 302
@@ -171,17 +183,6 @@ def test_opencompass_failed_dataset_fails_the_run_despite_exit_code(user, worker
     assert run.status == "failed" and "Calling OpenAI API failed" in run.error
     samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
     assert len(samples) == 4 and all(s.verdict == "error" and "503" in s.error for s in samples)
-
-
-@needs_opencompass
-def test_opencompass_refuses_questions_with_several_right_options(user, worker, fake_llm):
-    m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
-    rows = [dict(r, answer="AB" if r["id"] == "m1" else r["answer"]) for r in h.mcq_rows(3)]
-    d = h.dataset(user, rows, "mcq", "Two right options")
-    run = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], engine="opencompass").id,
-                     timeout=120)
-    assert run.status == "failed" and "several" in run.error and "evalscope" in run.error
-    assert not [r for r in fake_llm.requests if r["json"]]  # refused before asking the model anything
 
 
 @needs_opencompass

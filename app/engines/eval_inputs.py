@@ -15,10 +15,18 @@ from app.models import Dataset
 from app.services.datasets.formats import LETTERS, answer_letters
 from app.services.datasets.rows import iter_rows
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes in engines' logs: not for a run's error
+
 
 def safe(name: str) -> str:
     """A file-name-safe form of a subset name."""
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:40] or "default"
+
+
+def engine_subset_name(selection: int, position: int, subset: str) -> str:
+    """The engine's name (and input file stem) of a run's ``position``-th subset: unique per subset, since
+    ``safe`` maps different names to one (``a.b`` and ``a b`` are both ``a_b``)."""
+    return f"d{selection}_{position}_{safe(subset)}"
 
 
 def pinned_subsets(run) -> Iterator[tuple[int, dict, Dataset, str, list[dict]]]:
@@ -35,8 +43,18 @@ def pinned_subsets(run) -> Iterator[tuple[int, dict, Dataset, str, list[dict]]]:
 
 
 def manifest_entry(fmt: str, eval_subset: str, dataset: Dataset, sel: dict, subset: str, records: list) -> dict:
-    return {"format": fmt, "eval_subset": eval_subset, "dataset_id": dataset.id, "dataset_name": sel["name"],
-            "subset": subset, "rows": [row_info(fmt, r) for r in records]}
+    """What result readers need of a subset; MCQ adds its option ``letters`` and whether it is ``multiple``-answer
+    (decided per subset: a multiple-answer row elsewhere in the run changes nothing here)."""
+    entry = {"format": fmt, "eval_subset": eval_subset, "dataset_id": dataset.id, "dataset_name": sel["name"],
+             "subset": subset, "rows": [row_info(fmt, r) for r in records]}
+    if fmt == "mcq":
+        entry.update(letters=mcq_letters(records), multiple=is_multiple(records))
+    return entry
+
+
+def is_multiple(records: list[dict]) -> bool:
+    """Whether any of these MCQ rows has several right options (then all are asked and scored as such)."""
+    return any(len(answer_letters(r["answer"]) or []) > 1 for r in records)
 
 
 def row_info(fmt: str, record: dict) -> dict:
@@ -86,10 +104,10 @@ def read_indexed_jsonl(path: Path, key: str, into: dict[int, dict]) -> dict[int,
 
 
 def last_error(work_dir: Path, log_file: str = "engine.log") -> str | None:
-    """The engine's last error lines, for a failed run's page."""
+    """The engine's last error lines (without colour codes), for a failed run's page."""
     try:
         lines = (work_dir / log_file).read_text(errors="replace").splitlines()
     except OSError:
         return None
-    picked = [ln for ln in lines if re.search(r"Error|ERROR|Traceback|failed", ln)]
+    picked = [ANSI.sub("", ln) for ln in lines if re.search(r"Error|ERROR|Traceback|failed", ln)]
     return "\n".join(picked[-8:])[-2000:] or None

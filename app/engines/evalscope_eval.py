@@ -5,7 +5,8 @@ Work directory of a run::
     config.json            what the driver runs (no secrets: keys travel in the environment)
     manifest.json          for every evalscope subset: the dataset, subset and rows it holds, in order
     mcq/data/<s>_val.csv   general_mcq input      qa/data/<s>.jsonl   general_qa input
-    mcq/out/, qa/out/      evalscope's own outputs (predictions/, reviews/, reports/, logs/)
+    mcq_multi/data/<s>_val.jsonl   general_mcq input of multiple-answer subsets (their own task and prompt)
+    mcq/out/, mcq_multi/out/, qa/out/   evalscope's own outputs (predictions/, reviews/, reports/, logs/)
 """
 from __future__ import annotations
 
@@ -20,16 +21,17 @@ from pathlib import Path
 from flask import current_app
 
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets,
-                                     qa_question, read_json, safe)
-from app.engines.evalscope_results import collect_samples
+from app.engines.eval_inputs import (engine_subset_name, first_answer, last_error, manifest_entry, mcq_letters,
+                                     pinned_subsets, qa_question, read_json)
+from app.engines.evalscope_results import collect_samples, task_of
 from app.extensions import db
 from app.models import ModelEndpoint
 from app.services.datasets.formats import answer_letters
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "evalscope_eval.py"
-BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
+BENCHMARK = {"mcq": "general_mcq", "mcq_multi": "general_mcq", "qa": "general_qa"}
+TASKS = ("mcq", "mcq_multi", "qa")  # one evalscope task each, in its own directory
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -77,25 +79,23 @@ class EvalscopeEvalEngine:
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
 
     def _export(self, run, work_dir: Path) -> dict:
-        """Write each pinned dataset selection as evalscope input; returns the manifest. When any MCQ row has
-        several right options, every MCQ subset of the run is scored as multiple-answer (evalscope's
-        ``multiple_correct``: the model names all right letters, and only the exact set counts)."""
-        selections = list(pinned_subsets(run))
-        multiple = any(len(answer_letters(r["answer"]) or []) > 1
-                       for _i, _sel, dataset, _subset, records in selections if dataset.format == "mcq"
-                       for r in records)
+        """Write each pinned subset as evalscope input; returns the manifest. MCQ subsets with a row of several
+        right options go to a task of their own (``mcq_multi``: evalscope's multiple-answer prompt, answers as
+        lists); the others keep the single-answer prompt, whatever the other datasets of the run hold."""
         subsets: list[dict] = []
-        for index, sel, dataset, subset, records in selections:
-            fmt = dataset.format
-            data_dir = work_dir / fmt / "data"
+        for position, (index, sel, dataset, subset, records) in enumerate(pinned_subsets(run)):
+            name = engine_subset_name(index, position, subset)
+            entry = manifest_entry(dataset.format, name, dataset, sel, subset, records)
+            entry["task"] = "mcq_multi" if entry.get("multiple") else dataset.format
+            data_dir = work_dir / entry["task"] / "data"
             data_dir.mkdir(parents=True, exist_ok=True)
-            name = f"d{index}_{safe(subset)}"
-            if fmt == "mcq":
-                self._write_mcq(data_dir, name, records, multiple)
+            if dataset.format == "mcq":  # scored by EvalHub's answer rule unless given to the judge model
+                entry["judged"] = bool(run.params.get("judge_mcq") and run.judge_endpoint_id)
+                self._write_mcq(data_dir, name, records, entry["multiple"])
             else:
                 self._write_qa(data_dir / f"{name}.jsonl", records)
-            subsets.append(manifest_entry(fmt, name, dataset, sel, subset, records))
-        return {"subsets": subsets, "multiple_correct": multiple}
+            subsets.append(entry)
+        return {"subsets": subsets}
 
     @staticmethod
     def _write_mcq(data_dir: Path, name: str, records: list[dict], multiple: bool) -> None:
@@ -131,16 +131,16 @@ class EvalscopeEvalEngine:
         if p.get("top_p") is not None:
             gen["top_p"] = p["top_p"]
         tasks = []
-        for fmt in ("mcq", "qa"):
-            names = [s["eval_subset"] for s in manifest["subsets"] if s["format"] == fmt]
-            if not names:
+        for task in TASKS:
+            mine = [s for s in manifest["subsets"] if task_of(s) == task]
+            if not mine:
                 continue
-            text = " ".join(r["question"] for s in manifest["subsets"] if s["format"] == fmt for r in s["rows"][:20])
-            judged = fmt == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
-            tasks.append({"benchmark": BENCHMARK[fmt], "subsets": names, "data_dir": str(work_dir / fmt / "data"),
-                          "work_dir": str(work_dir / fmt / "out"), "strategy": "llm" if judged else "rule",
-                          "language": "zh" if CJK.search(text) else "en",
-                          "multiple_correct": fmt == "mcq" and bool(manifest.get("multiple_correct"))})
+            text = " ".join(r["question"] for s in mine for r in s["rows"][:20])
+            judged = task == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
+            tasks.append({"benchmark": BENCHMARK[task], "subsets": [s["eval_subset"] for s in mine],
+                          "data_dir": str(work_dir / task / "data"), "work_dir": str(work_dir / task / "out"),
+                          "strategy": "llm" if judged else "rule", "language": "zh" if CJK.search(text) else "en",
+                          "multiple_correct": task == "mcq_multi"})
         config = {"model": {"model": model.model_name, "api_url": model.base_url, "generation_config": gen},
                   "concurrency": p.get("concurrency", 4), "tasks": tasks}
         if run.judge_endpoint_id:
@@ -159,7 +159,7 @@ class EvalscopeEvalEngine:
         for s in (read_json(work_dir / "manifest.json") or {}).get("subsets", []):
             bench = BENCHMARK[s["format"]]
             calls = 2 if bench in judged else 1
-            out = work_dir / s["format"] / "out"
+            out = work_dir / task_of(s) / "out"
             n = _count_lines(out, "predictions", bench, s["eval_subset"])
             if calls == 2:
                 n += _count_lines(out, "reviews", bench, s["eval_subset"])

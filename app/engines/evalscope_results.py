@@ -11,10 +11,16 @@ from pathlib import Path
 
 from app.engines.base import Outcome
 from app.engines.eval_inputs import read_indexed_jsonl
-from app.engines.eval_samples import blank_sample, judge_rationale, store_samples
+from app.engines.eval_samples import (blank_sample, judge_rationale, judged_values, rule_sample_values, rule_scored,
+                                      store_samples)
 
 ITEM_FAILED = re.compile(r"Processing item in subset='([^']+)' failed: (.*?)(?:\x1b\[0m)?$")
 BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
+
+
+def task_of(subset: dict) -> str:
+    """The evalscope task (and directory) of a manifest subset: ``mcq``, ``mcq_multi`` or ``qa``."""
+    return subset.get("task") or subset["format"]
 
 
 def _by_index(out: Path, kind: str, benchmark: str, eval_subset: str) -> dict[int, dict]:
@@ -49,12 +55,23 @@ def _message(prediction: dict) -> tuple[str | None, dict]:
     return content, message.get("perf_metrics") or {}
 
 
-def _rationale(score: dict) -> str | None:
+def _judge_reply(score: dict) -> str | None:
+    """The judge's whole reply to this sample, as evalscope recorded it."""
     attempts = (score.get("metadata") or {}).get("judge_attempts") or []
-    for attempt in attempts:
-        if attempt.get("raw_response"):
-            return judge_rationale(attempt["raw_response"])
-    return score.get("explanation")
+    return next((a["raw_response"] for a in attempts if a.get("raw_response")), None)
+
+
+def _judged(values: dict, score: dict, passing: float) -> dict:
+    """Score a judged sample: evalscope's parsed verdict, else EvalHub's reading of the judge's raw reply (a judge
+    answering "CORRECT" where evalscope wants JSON); a reply with no verdict is kept and shown, not dropped."""
+    reply = _judge_reply(score)
+    value = next(iter((score.get("value") or {}).values()), None)
+    if value is None or score.get("status") not in (None, "success"):
+        return judged_values(values, reply, (score.get("judge_summary") or {}).get("error") or "")
+    values.update(score=float(value), extracted=score.get("extracted_prediction"),
+                  verdict="correct" if float(value) >= passing else "wrong",
+                  judge_rationale=judge_rationale(reply) or score.get("explanation"))
+    return values
 
 
 def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, review, failure) -> dict:
@@ -65,18 +82,14 @@ def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, rev
     content, perf = _message(prediction)
     values.update(prediction=content, latency_ms=(perf.get("latency") or 0) * 1000 or None,
                   prompt_tokens=perf.get("input_tokens"), completion_tokens=perf.get("output_tokens"))
+    if rule_scored(subset):  # EvalHub's rule from the raw reply; evalscope's own extraction is ignored
+        return rule_sample_values(values, subset, content, row)
     score = ((review or {}).get("sample_score") or {}).get("score") or {}
-    value = next(iter((score.get("value") or {}).values()), None)
-    if review is None or value is None or score.get("status") not in (None, "success"):
-        judge_error = ((score.get("judge_summary") or {}).get("error")) if score else None
-        values["error"] = f"Not scored: {judge_error or 'the judge gave no verdict'}"
+    if review is None:
+        values["error"] = "Not scored: the judge gave no verdict"
         return values
-    # MCQ: correct only with full credit (a multiple-answer row earns the share of its right options the model named,
-    # none with a wrong one); a judge's numeric score counts from 0.5
-    passing = 1.0 if subset["format"] == "mcq" else 0.5
-    values.update(score=float(value), extracted=score.get("extracted_prediction"),
-                  verdict="correct" if float(value) >= passing else "wrong", judge_rationale=_rationale(score))
-    return values
+    # a judge's numeric score counts from 0.5; an MCQ judged by a model must have full credit
+    return _judged(values, score, 1.0 if subset["format"] == "mcq" else 0.5)
 
 
 def collect_samples(run, work_dir: Path, manifest: dict, returncode, cancelled: bool, last_error) -> Outcome:
@@ -84,7 +97,7 @@ def collect_samples(run, work_dir: Path, manifest: dict, returncode, cancelled: 
     failures = _failures(work_dir)
     rows: list[dict] = []
     for subset in manifest["subsets"]:
-        out = work_dir / subset["format"] / "out"
+        out = work_dir / task_of(subset) / "out"
         bench = BENCHMARK[subset["format"]]
         predictions = _by_index(out, "predictions", bench, subset["eval_subset"])
         reviews = _by_index(out, "reviews", bench, subset["eval_subset"])

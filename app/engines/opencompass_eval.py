@@ -9,7 +9,7 @@ creates it): its pins conflict with evalscope's. Work directory of a run::
     tokenizer/         a whitespace tokenizer (OpenAISDK counts tokens with a local HF tokenizer when offline)
     out/evalhub/       OpenCompass's outputs: predictions/, results/, summary/, logs/
 
-MCQ is scored by rule; QA by the run's judge model (OpenCompass's GenericLLMEvaluator, the run's judge prompt,
+MCQ is scored by EvalHub's answer rule (``answer_rule.py``) from the raw replies; QA by the run's judge model (OpenCompass's GenericLLMEvaluator, the run's judge prompt,
 the judge's key in EVALHUB_JUDGE_API_KEY). A judge for MCQ (``judge_mcq``) is evalscope's alone.
 """
 from __future__ import annotations
@@ -23,17 +23,18 @@ from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import (first_answer, last_error, manifest_entry, mcq_letters, pinned_subsets,
-                                     qa_question, read_json, safe)
+from app.engines.eval_inputs import (engine_subset_name, first_answer, last_error, manifest_entry, pinned_subsets,
+                                     qa_question, read_json)
 from app.extensions import db
 from app.models import ModelEndpoint
-from app.services.datasets.formats import answer_letters
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "opencompass_eval.py"
 SETUP = "scripts/opencompass_venv.sh"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 INSTRUCTION = {"en": "Answer with the letter of the correct option.", "zh": "请直接给出正确选项的字母。"}
+INSTRUCTION_MULTIPLE = {"en": "One or more options are correct: answer with the letters of all correct options.",
+                        "zh": "可能有多个正确选项：请给出所有正确选项的字母。"}
 JUDGE_FIELDS = {"{gold}": "{obj_gold}", "{pred}": "{prediction}"}  # EvalHub's judge prompt → GenericLLMEvaluator's
 
 
@@ -86,28 +87,24 @@ class OpencompassEvalEngine:
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
 
     def _export(self, run, work_dir: Path) -> dict:
-        """Write each pinned subset as an OpenCompass custom dataset; returns the manifest."""
+        """Write each pinned subset as an OpenCompass custom dataset; returns the manifest. MCQ answers are scored
+        by EvalHub's answer rule from the raw replies, so a subset with several right options per question is
+        asked for all of them (its own instruction) and scored like evalscope scores it."""
         data_dir = work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         subsets: list[dict] = []
-        for index, sel, dataset, subset, records in pinned_subsets(run):
-            name = f"d{index}_{safe(subset)}"
-            letters = mcq_letters(records) if dataset.format == "mcq" else []
-            several = next((r for r in records if dataset.format == "mcq"
-                            and len(answer_letters(r["answer"]) or []) > 1), None)
-            if several is not None:  # its rule scores one letter: the first alone would be scored, wrongly
-                raise ValueError(f"OpenCompass scores questions with one right option, and {sel['name']} has "
-                                 f"questions with several (e.g. {str(several['question'])[:60]!r}): run it with "
-                                 "evalscope, which scores the whole set.")
+        for position, (index, sel, dataset, subset, records) in enumerate(pinned_subsets(run)):
+            name = engine_subset_name(index, position, subset)
+            entry = manifest_entry(dataset.format, name, dataset, sel, subset, records)
             with open(data_dir / f"{name}.jsonl", "w", encoding="utf-8") as fh:
-                for r in records:
+                for r, info in zip(records, entry["rows"]):
                     if dataset.format == "mcq":
-                        row = {"question": r["question"], **{k: r.get(k) or "" for k in letters},
-                               "answer": first_answer(r)}
+                        row = {"question": r["question"], **{k: r.get(k) or "" for k in entry["letters"]},
+                               "answer": info["reference"] if entry["multiple"] else first_answer(r)}
                     else:
                         row = {"question": qa_question(r), "answer": str(r["answer"])}
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            subsets.append(dict(manifest_entry(dataset.format, name, dataset, sel, subset, records), letters=letters))
+            subsets.append(entry)
         return {"subsets": subsets}
 
     def _config(self, run, work_dir: Path, manifest: dict) -> dict:
@@ -127,7 +124,8 @@ class OpencompassEvalEngine:
             if s["format"] == "mcq":
                 language = "zh" if CJK.search(" ".join(r["question"] for r in s["rows"][:20])) else "en"
                 options = "".join(f"\n{k}. {{{k}}}" for k in s["letters"])
-                dataset["human_prompt"] += options + "\n" + INSTRUCTION[language]
+                instruction = (INSTRUCTION_MULTIPLE if s.get("multiple") else INSTRUCTION)[language]
+                dataset["human_prompt"] += options + "\n" + instruction
             else:
                 dataset["judged"] = True
             datasets.append(dataset)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.engines.base import Outcome
 from app.engines.eval_inputs import read_indexed_jsonl, read_json
-from app.engines.eval_samples import blank_sample, judge_rationale, store_samples
+from app.engines.eval_samples import blank_sample, judged_values, rule_sample_values, rule_scored, store_samples
 
 MODEL_ABBR = "evalhub-model"
 MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
@@ -96,26 +96,16 @@ def _sample(run_id: int, subset: dict, position: int, row: dict, prediction, det
     if prediction is None and detail is None:
         values["error"] = f"The model request failed: {failure}" if failure else "No answer from the model."
         return values
-    in_details = detail is not None and "pred" in detail  # rule-scored details carry the answer, a judge's do not
-    values["prediction"] = _first(detail["pred"]) if in_details else (prediction or {}).get("prediction")
-    if detail is None:
-        if subset["format"] == "qa" and failure:
+    values["prediction"] = prediction.get("prediction") if prediction else _first(detail.get("pred"))
+    if rule_scored(subset):  # EvalHub's rule from the raw reply; OpenCompass's own extraction is ignored
+        return rule_sample_values(values, subset, values["prediction"], row)
+    if detail is None or "judge" not in detail:
+        if failure:
             values["error"] = f"Not scored: the judge gave no verdict; the last request error logged: {failure}"
         else:
             values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
         return values
-    if "judge" in detail:  # graded by the run's judge model: "A" correct, "B" wrong
-        letter = _first(detail.get("verdict"))
-        values["judge_rationale"] = judge_rationale(_first(detail.get("judge")))
-        if letter not in ("A", "B"):
-            values["error"] = "Not scored: the judge's reply holds no verdict (A or B)."
-            return values
-        correct = letter == "A"
-    else:
-        correct = bool(_first(detail.get("correct")))
-        values["extracted"] = _first(detail.get("parsed"))
-    values.update(score=1.0 if correct else 0.0, verdict="correct" if correct else "wrong")
-    return values
+    return judged_values(values, _first(detail.get("judge")))  # graded by the run's judge model
 
 
 def collect_samples(run, work_dir: Path, manifest: dict, returncode, cancelled: bool, last_error) -> Outcome:

@@ -31,7 +31,12 @@ DEFAULT_JUDGE_PROMPT = """Your job is to look at a question, a gold target, and 
 Evaluate the model's answer based on correctness compared to the reference answer.
 Grade the predicted answer of this new question as one of:
 A: CORRECT
-B: INCORRECT"""
+B: INCORRECT
+
+Reply with a JSON object with two keys: "reasoning" (one short sentence) and "verdict" ("A" or "B")."""
+# The verdict format both engines read: evalscope's judge contract parses exactly this JSON object (and appends
+# the same request), and EvalHub's reader (app/engines/drivers/judge_verdict.py) reads it too, as well as a bare
+# letter, CORRECT / INCORRECT or 正确 / 错误 from a judge that ignores the format.
 
 
 runs.register_kind(EvalRun, "evals", JOB, "Finished samples are kept: resume to continue from where it stopped.")
