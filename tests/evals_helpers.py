@@ -79,3 +79,26 @@ def judge_requests(fake_llm, model_name: str) -> list[str]:
 
 def count_runs() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(EvalRun))
+
+
+JUDGE_STYLES = {0: "CORRECT", 1: "<think>It names something else.</think>\nINCORRECT", 2: "正确",
+                3: "I cannot judge this."}
+
+
+def judge_reply_styles(messages, _request) -> str:
+    """A judge that ignores the requested JSON format: a word, a word after reasoning, Chinese, then no verdict."""
+    prompt = messages[-1]["content"]
+    return JUDGE_STYLES[int(re.search(r"\[Q(\d+)\]", prompt).group(1))]
+
+
+def judged_qa_run(user, fake_llm, judge_model: str, reply) -> tuple[EvalRun, list]:
+    """A finished evalscope run of the 4 known QA rows judged by a fake judge answering with ``reply``;
+    returns the run and its samples in order."""
+    from app.models import EvalSample
+    m = model(user, fake_llm, "QA bot", "qa-bot", reply=qa_reply)
+    j = model(user, fake_llm, "Judge", judge_model, reply=reply)
+    d = dataset(user, qa_rows(), "qa", "Known QA")
+    run = finished(submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}]).id)
+    samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)
+                                 .order_by(EvalSample.position)).all()
+    return run, samples

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.extensions import db, queues
 from app.models import EvalSample
 from app.services import endpoints, evals
 from app.services.runs import fleet
@@ -80,7 +80,7 @@ def test_opencompass_scores_qa_with_the_judge_beside_mcq_by_rule(client, user, w
     assert qa_samples[1].judge_rationale == "The answer lacks thing-1."
     asked = h.judge_requests(fake_llm, "judge-bot")
     assert len(asked) == 4 and all("[Reference Answer]" in a and "{" not in a for a in asked)  # MCQ is not judged
-    assert run.progress_done == run.progress_total == 10 + 2 * 4
+    assert run.progress_done == run.progress_total == 14  # one step per sample, judged or not
     mcq_samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id,
                                                                  EvalSample.dataset_id == mcq.id)).all()
     assert sum(s.verdict == "correct" for s in mcq_samples) == 7 and not any(s.judge_rationale for s in mcq_samples)
@@ -93,7 +93,8 @@ def test_opencompass_scores_qa_with_the_judge_beside_mcq_by_rule(client, user, w
 
 
 def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
-    """The driver's verdict reader (OpenCompass's own takes the first capital A or B anywhere)."""
+    """The driver's dict postprocessor reads verdicts with EvalHub's reader (tests/test_answer_rule.py), not
+    OpenCompass's own (the first capital A or B anywhere), and keeps each reply."""
     import importlib.util
     import types
 
@@ -101,21 +102,34 @@ def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
     stub.OpenAISDK = object  # the driver module runs in OpenCompass's virtualenv; only its parser is tested here
     monkeypatch.setitem(sys.modules, "opencompass", types.ModuleType("opencompass"))
     monkeypatch.setitem(sys.modules, "opencompass.models", stub)
-    path = BASE_DIR / "app" / "engines" / "drivers" / "opencompass_judge.py"
-    spec = importlib.util.spec_from_file_location("opencompass_judge", path)
+    drivers = BASE_DIR / "app" / "engines" / "drivers"
+    monkeypatch.syspath_prepend(str(drivers))  # as in the driver: its own directory
+    spec = importlib.util.spec_from_file_location("opencompass_judge", drivers / "opencompass_judge.py")
     judge = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(judge)
-    replies = {"A": "A", "B.": "B", "(B)": "B", "A: CORRECT": "A", '{"reasoning": "Both say B.", "verdict": "A"}': "A",
-               "<think>A? or B? Probably A.</think>\nB": "B", "<think>cut off while thinking about A": None,
-               "A careful reading shows it differs, so B": "B", "The answer is INCORRECT.": "B", "no idea": None}
-    assert {reply: judge.verdict(reply) for reply in replies} == replies
-    out = judge.judge_verdicts({"1": {"prediction": "B"}, "0": {"prediction": "A"}, "2": {"prediction": "?"}}, "")
+    out = judge.judge_verdicts({"1": {"prediction": "<think>A?</think> B"}, "0": {"prediction": "CORRECT"},
+                                "2": {"prediction": "?"}}, "")
     assert out["accuracy"] == pytest.approx(100 / 3)
     assert [(d["correct"], d["verdict"], d["judge"]) for d in out["details"]] == [
-        (True, "A", "A"), (False, "B", "B"), (False, None, "?")]
+        (True, "A", "CORRECT"), (False, "B", "<think>A?</think> B"), (False, None, "?")]
+
+
+def test_opencompass_judged_samples_are_read_from_the_judges_reply():
+    """The app reads the judge's stored reply with the same reader as evalscope's; no verdict: kept and shown."""
+    from app.engines.opencompass_results import sample
+    subset = {"format": "qa", "dataset_id": 1, "dataset_name": "QA", "subset": "facts"}
+    row = {"key": "a0", "question": "[Q0] Name thing 0.", "reference": "thing-0", "position": 0}
+    samples = [sample(1, subset, row, {"prediction": "It is thing-0."}, {"judge": [reply]}, None, final=True)
+               for reply in ("正确", "INCORRECT", '{"reasoning": "Same thing.", "verdict": "A"}', "Hmm.")]
+    assert [(s["verdict"], s["score"]) for s in samples] == [("correct", 1.0), ("wrong", 0.0), ("correct", 1.0),
+                                                             ("error", None)]
+    assert samples[2]["judge_rationale"] == "Same thing." and samples[3]["judge_rationale"] == "Hmm."
+    assert "holds no verdict" in samples[3]["error"]
 
 
 def test_opencompass_is_offered_only_when_a_live_worker_has_it(app, client, user, fake_llm, api_headers):
+    app.config["REDIS_URL"] = app.config["REDIS_URL"].rsplit("/", 1)[0] + "/14"  # a Redis no real worker uses
+    queues.connection.flushdb()
     fleet.publish("machine-without-opencompass", {"evalscope": "1.14.1"}, ["evals", "perf", "default"])
     ok, why = evals.engine_state("opencompass")
     assert not ok and "No running worker has OpenCompass" in why
@@ -131,9 +145,8 @@ def test_opencompass_is_offered_only_when_a_live_worker_has_it(app, client, user
     run = evals.create(user, {"model_id": m.id, "engine": "opencompass", "datasets": [{"dataset_id": d.id}]})
     assert run.engine_version == "0.5.4"  # the worker's version, not the web machine's
     from rq.job import Job
-
-    from app.extensions import queues
     assert Job.fetch(run.rq_job_id, connection=queues.connection).origin == "opencompass"
+    queues.connection.flushdb()
 
 
 def test_the_engine_is_the_workers_own(app, tmp_path):
@@ -176,8 +189,8 @@ def test_opencompass_cancel_keeps_answers_and_resume_reuses_them(client, user, w
     run = h.finished(run.id)
     assert run.status == "cancelled" and "resume to finish" in run.status_note
     kept = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
-    # answered, waiting for their verdict (not errors): resume scores them without asking again
-    assert 3 <= len(kept) < 10 and all(s.prediction and s.verdict == "pending" for s in kept)
+    # MCQ answers are scored by EvalHub's rule as they arrive: a cancel keeps them scored
+    assert 3 <= len(kept) < 10 and all(s.prediction and s.verdict in ("correct", "wrong") for s in kept)
     assert not engine_alive(run)  # the whole process group is gone
 
     assert client.post(f"/evals/{run.id}/resume").status_code == 302
@@ -198,24 +211,6 @@ def test_opencompass_failed_dataset_fails_the_run_despite_exit_code(user, worker
     assert run.status == "failed" and "Calling OpenAI API failed" in run.error
     samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
     assert len(samples) == 4 and all(s.verdict == "error" and "503" in s.error for s in samples)
-
-
-def test_opencompass_refuses_questions_with_several_right_options_at_submit(app, client, user, fake_llm,
-                                                                           api_headers):
-    app.config["OPENCOMPASS_PYTHON"] = sys.executable  # present: the engine counts as installed
-    m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
-    rows = [dict(r, answer="A, C" if r["id"] == "m7" else r["answer"]) for r in h.mcq_rows()]  # m7 is in "logic"
-    d = h.dataset(user, rows, "mcq", "Two right options")
-    r = client.post("/api/v1/evals", json={"model_id": m.id, "engine": "opencompass",
-                                           "datasets": [{"dataset_id": d.id}]}, headers=api_headers(user))
-    message = r.get_json()["error"]["fields"]["datasets"]
-    assert r.status_code == 422 and "several" in message and "subset logic" in message and "m7" in message
-    page = client.post("/evals/new", data={"model_id": m.id, "dataset_id": d.id, "engine": "opencompass"})
-    assert page.status_code == 400 and "choose evalscope, which scores the whole set" in page.data.decode()
-    assert h.count_runs() == 0 and not fake_llm.requests
-    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id, "subsets": ["arith"]}], engine="opencompass")
-    assert run.status == "queued"  # without the multi-answer subset it runs
-    assert h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}]).engine == "evalscope"  # evalscope scores it
 
 
 @needs_opencompass

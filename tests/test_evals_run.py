@@ -72,18 +72,25 @@ def test_mcq_accuracy_is_exactly_the_known_fraction(client, user, worker, mcq_se
 
 
 def test_qa_is_scored_by_the_judge(client, user, worker, fake_llm):
-    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
-    j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
-    d = h.dataset(user, h.qa_rows(), "qa", "Known QA")
-    run = h.finished(h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}]).id)
+    run, samples = h.judged_qa_run(user, fake_llm, "judge-bot", h.judge_reply)
     assert run.status == "succeeded", run.error
-    samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)
-                                 .order_by(EvalSample.position)).all()
     assert [s.verdict for s in samples] == ["correct", "wrong", "correct", "wrong"]
     assert samples[0].judge_rationale == "The answer contains thing-0."
     assert run.score == pytest.approx(0.5)
     assert len(h.judge_requests(fake_llm, "judge-bot")) == 4  # one judgement per sample
     assert "The answer lacks thing-1." in client.get(f"/evals/{run.id}/samples/{samples[1].id}").data.decode()
+
+
+def test_a_judge_that_ignores_the_json_format_still_scores_and_an_unusable_reply_is_shown(client, user, worker,
+                                                                                         fake_llm):
+    run, samples = h.judged_qa_run(user, fake_llm, "wordy-judge", h.judge_reply_styles)
+    assert run.status == "succeeded", run.error
+    assert [s.verdict for s in samples] == ["correct", "wrong", "correct", "error"]
+    assert run.score == pytest.approx(2 / 3) and run.sample_errors == 1
+    unusable = samples[3]
+    assert "holds no verdict" in unusable.error and unusable.judge_rationale == "I cannot judge this."
+    assert "I cannot judge this." in client.get(f"/evals/{run.id}/samples/{unusable.id}").data.decode()
+    assert all('"verdict"' in prompt for prompt in h.judge_requests(fake_llm, "wordy-judge"))  # the format asked
 
 
 def test_qa_needs_a_judge_and_bad_input_changes_nothing(client, user, fake_llm):
@@ -132,3 +139,18 @@ def test_isolation(app, client, user, worker, mcq_setup, make_user, api_headers)
     # bob cannot evaluate alice's model or dataset either
     r = client.post("/api/v1/evals", json={"model_id": m.id, "datasets": [{"dataset_id": d.id}]}, headers=h_bob)
     assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"model_id", "datasets"}
+
+
+def test_subsets_whose_names_look_alike_keep_their_own_questions(user, worker, fake_llm):
+    """"a.b" and "a b" both read "a_b" in a file name: each subset still gets its own input file and answers."""
+    def reply(messages, _request):
+        return "ANSWER: B " + re.search(r"\[Q\d+\]", messages[-1]["content"]).group(0)
+    m = h.model(user, fake_llm, "Tagger", "tagger", reply=reply)
+    rows = [dict(r, subset=subset) for r, subset in zip(h.mcq_rows(4), ["a.b", "a.b", "a b", "a b"])]
+    d = h.dataset(user, rows, "mcq", "Look-alike subsets")
+    run = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}]).id)
+    assert run.status == "succeeded", run.error
+    samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
+    assert sorted((s.subset, s.question.split("]")[0] + "]") for s in samples) == [
+        ("a b", "[Q2]"), ("a b", "[Q3]"), ("a.b", "[Q0]"), ("a.b", "[Q1]")]
+    assert all(s.question.split()[0] in s.prediction for s in samples)  # each scored on its own question's answer

@@ -20,6 +20,8 @@ from app.models import Dataset, EvalSample
 from app.services.datasets.formats import LETTERS, answer_letters
 from app.services.datasets.rows import iter_rows
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes in engines' logs: not for a run's error
+
 
 def safe(name: str) -> str:
     """A file-name-safe form of a subset name."""
@@ -39,10 +41,10 @@ def pinned_subsets(run) -> Iterator[tuple[int, dict, Dataset, str, list[dict]]]:
             yield index, sel, dataset, subset, records
 
 
-def plan(run) -> Iterator[tuple[str, int, dict, Dataset, str, list[tuple[int, dict, str | None]], int]]:
+def plan(run, with_records: bool = False) -> Iterator[tuple]:
     """What this attempt must send the engine: (engine subset name, selection index, selection, dataset, subset,
     [(position, record, stored engine record or None)], rows in the subset) for each subset (``todo`` is empty
-    when the subset is done).
+    when the subset is done), and all the subset's records at the end when ``with_records``.
 
     A row with a verdict (correct or wrong) is done; any other row is exported, with the engine's record of its
     stored answer when there is one (the engine then only scores it). Engine subset names are unique per subset
@@ -59,14 +61,26 @@ def plan(run) -> Iterator[tuple[str, int, dict, Dataset, str, list[tuple[int, di
             verdict, engine_record = stored.get((dataset.id, subset, position), (None, None))
             if verdict not in ("correct", "wrong"):
                 todo.append((position, record, engine_record))
-        yield f"d{index}s{k}_{safe(subset)}", index, sel, dataset, subset, todo, len(records)
+        item = (f"d{index}s{k}_{safe(subset)}", index, sel, dataset, subset, todo, len(records))
+        yield (*item, records) if with_records else item
 
 
 def manifest_entry(fmt: str, eval_subset: str, dataset: Dataset, sel: dict, subset: str,
-                   todo: list[tuple[int, dict, str | None]], total: int) -> dict:
-    return {"format": fmt, "eval_subset": eval_subset, "dataset_id": dataset.id, "dataset_name": sel["name"],
-            "subset": subset, "total": total,
-            "rows": [dict(row_info(fmt, r), position=position) for position, r, _rec in todo]}
+                   todo: list[tuple[int, dict, str | None]], total: int, records: list[dict] | None = None) -> dict:
+    """What result readers need of a subset; MCQ adds its option ``letters`` and whether it is ``multiple``-answer
+    (decided per subset, from all its ``records``: a multiple-answer row elsewhere in the run changes nothing here)."""
+    entry = {"format": fmt, "eval_subset": eval_subset, "dataset_id": dataset.id, "dataset_name": sel["name"],
+             "subset": subset, "total": total,
+             "rows": [dict(row_info(fmt, r), position=position) for position, r, _rec in todo]}
+    if fmt == "mcq":
+        mine = records if records is not None else [r for _p, r, _rec in todo]
+        entry.update(letters=mcq_letters(mine), multiple=is_multiple(mine))
+    return entry
+
+
+def is_multiple(records: list[dict]) -> bool:
+    """Whether any of these MCQ rows has several right options (then all are asked and scored as such)."""
+    return any(len(answer_letters(r["answer"]) or []) > 1 for r in records)
 
 
 def row_info(fmt: str, record: dict) -> dict:
@@ -144,10 +158,10 @@ def read_indexed_jsonl(path: Path, key: str, into: dict[int, dict]) -> dict[int,
 
 
 def last_error(work_dir: Path, log_file: str = "engine.log") -> str | None:
-    """The engine's last error lines, for a failed run's page."""
+    """The engine's last error lines (without colour codes), for a failed run's page."""
     try:
         lines = (work_dir / log_file).read_text(errors="replace").splitlines()
     except OSError:
         return None
-    picked = [ln for ln in lines if re.search(r"Error|ERROR|Traceback|failed", ln)]
+    picked = [ANSI.sub("", ln) for ln in lines if re.search(r"Error|ERROR|Traceback|failed", ln)]
     return "\n".join(picked[-8:])[-2000:] or None

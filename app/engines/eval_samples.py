@@ -9,12 +9,15 @@ only), and ``summarize_run`` scores the run from all its rows, whichever attempt
 from __future__ import annotations
 
 import json
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.engines.answer_rule import rule_sample
 from app.engines.base import Outcome
+from app.engines.drivers.judge_verdict import CORRECT, verdict
 from app.extensions import db
 from app.models import EvalSample
 
@@ -28,6 +31,37 @@ def blank_sample(run_id: int, subset: dict, position: int, row: dict) -> dict:
             "question": row["question"], "reference": row["reference"], "prediction": None, "extracted": None,
             "score": None, "verdict": "error", "judge_rationale": None, "latency_ms": None,
             "prompt_tokens": None, "completion_tokens": None, "error": None, "engine_record": None}
+
+
+def rule_scored(subset: dict) -> bool:
+    """Whether a manifest subset's samples are scored by EvalHub's answer rule (MCQ not given to a judge)."""
+    return subset["format"] == "mcq" and not subset.get("judged")
+
+
+def rule_sample_values(values: dict, subset: dict, reply: str | None, row: dict) -> dict:
+    """``values`` scored by the answer rule from the raw ``reply`` (``extracted`` None: no answer, scored 0)."""
+    letters = subset.get("letters") or options_in(row["question"])
+    values.update(rule_sample(reply, letters, row["reference"], bool(subset.get("multiple"))))
+    return values
+
+
+def options_in(question: str) -> list[str]:
+    """The option letters of a manifest row's question (``row_info`` lists them as "K. text" lines)."""
+    return sorted(set(re.findall(r"^([A-Z])\. ", question, re.M)))
+
+
+def judged_values(values: dict, reply: str | None, why: str = "") -> dict:
+    """``values`` scored from the judge's raw ``reply`` by EvalHub's verdict reader (the same on every engine); a
+    reply without a verdict is kept (shown as the judge's reply) and the sample is not scored, saying so."""
+    letter = verdict(reply)
+    if letter is None:
+        values["judge_rationale"] = reply
+        values["error"] = ("Not scored: the judge's reply holds no verdict (A or B)" if reply
+                           else "Not scored: the judge gave no reply") + (f": {why}" if why else ".")
+        return values
+    values.update(judge_rationale=judge_rationale(reply), score=1.0 if letter == CORRECT else 0.0,
+                  verdict="correct" if letter == CORRECT else "wrong")
+    return values
 
 
 def judge_rationale(reply) -> str | None:
@@ -62,9 +96,10 @@ def upsert_samples(rows: list[dict]) -> None:
 
 
 def finalize(run, manifest: dict, leftovers: list[dict], returncode, cancelled: bool, last_error) -> Outcome:
-    """Store what a clean exit left unanswered or unscored (``leftovers``) as errors, score the run from its rows
-    and say how it went. A cancelled or crashed engine leaves the missing samples missing: resume asks for them."""
-    if returncode == 0 and not cancelled:
+    """Store what an engine that ended by itself left unanswered or unscored (``leftovers``) as errors, each with
+    its reason; score the run from its rows and say how it went. A cancelled or killed engine (a signal) leaves the
+    missing samples missing. Resume asks again for missing samples and errors alike."""
+    if returncode is not None and returncode >= 0 and not cancelled:
         upsert_samples(leftovers)
     summarize_run(run, manifest["shape"])
     overall = run.summary["overall"]

@@ -6,7 +6,8 @@ Work directory of a run::
     manifest.json          for every evalscope subset: the dataset, subset and rows it holds, in order (only the
                            rows without a verdict in the database: an attempt is local scratch, made from the rows)
     mcq/data/<s>_val.csv   general_mcq input      qa/data/<s>.jsonl   general_qa input
-    mcq/out/, qa/out/      evalscope's own outputs (predictions/, reviews/, reports/, logs/), with stored answers
+    mcq_multi/data/<s>_val.jsonl   general_mcq input of multiple-answer subsets (their own task and prompt)
+    mcq/out/, mcq_multi/out/, qa/out/   evalscope's own outputs (predictions/, reviews/, reports/, logs/), with stored answers
                            replayed into predictions/ first, and the driver's errors.jsonl (a failed item each)
 """
 from __future__ import annotations
@@ -22,16 +23,17 @@ from pathlib import Path
 from flask import current_app
 
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import first_answer, last_error, manifest_entry, mcq_letters, plan, qa_question
+from app.engines.eval_inputs import first_answer, last_error, manifest_entry, plan, qa_question
 from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
-from app.engines.evalscope_results import MODEL_ID, Reader
+from app.engines.evalscope_results import MODEL_ID, Reader, task_of
 from app.extensions import db
 from app.models import ModelEndpoint
 from app.services.datasets.formats import answer_letters
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "evalscope_eval.py"
-BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
+BENCHMARK = {"mcq": "general_mcq", "mcq_multi": "general_mcq", "qa": "general_qa"}
+TASKS = ("mcq", "mcq_multi", "qa")  # one evalscope task each, in its own directory
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -78,35 +80,35 @@ class EvalscopeEvalEngine:
 
     def _export(self, run, work_dir: Path) -> dict:
         """Write each subset's rows without a verdict as evalscope input, and replay stored answers into its
-        prediction cache; returns the manifest. When any MCQ row has several right options, every MCQ subset of the
-        run is scored as multiple-answer (evalscope's ``multiple_correct``: the model names all right letters)."""
-        planned = list(plan(run))
-        multiple = any(len(answer_letters(r["answer"]) or []) > 1
-                       for _n, _i, _sel, dataset, _subset, todo, _t in planned if dataset.format == "mcq"
-                       for _p, r, _rec in todo)
+        prediction cache; returns the manifest. MCQ subsets with a row of several right options go to a task of
+        their own (``mcq_multi``: evalscope's multiple-answer prompt, answers as lists); the others keep the
+        single-answer prompt, whatever the other datasets of the run hold."""
         subsets: list[dict] = []
         shape: list[dict] = []
-        for name, _index, sel, dataset, subset, todo, total in planned:
+        judged_mcq = bool(run.params.get("judge_mcq") and run.judge_endpoint_id)
+        for name, _index, sel, dataset, subset, todo, total, records in plan(run, with_records=True):
             fmt = dataset.format
             shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": fmt, "subset": subset,
                           "total": total})
             if not todo:
                 continue
-            data_dir = work_dir / fmt / "data"
+            entry = manifest_entry(fmt, name, dataset, sel, subset, todo, total, records)
+            entry["task"] = "mcq_multi" if entry.get("multiple") else fmt
+            data_dir = work_dir / entry["task"] / "data"
             data_dir.mkdir(parents=True, exist_ok=True)
-            records = [r for _p, r, _rec in todo]
-            if fmt == "mcq":
-                self._write_mcq(data_dir, name, records, multiple)
+            asked = [r for _p, r, _rec in todo]
+            if fmt == "mcq":  # scored by EvalHub's answer rule unless given to the judge model
+                entry["judged"] = judged_mcq
+                self._write_mcq(data_dir, name, asked, entry["multiple"], entry["letters"])
             else:
-                self._write_qa(data_dir / f"{name}.jsonl", records)
-            _replay(work_dir / fmt / "out", BENCHMARK[fmt], name, [rec for _p, _r, rec in todo])
-            subsets.append(manifest_entry(fmt, name, dataset, sel, subset, todo, total))
-        return {"subsets": subsets, "shape": shape, "multiple_correct": multiple}
+                self._write_qa(data_dir / f"{name}.jsonl", asked)
+            _replay(work_dir / entry["task"] / "out", BENCHMARK[fmt], name, [rec for _p, _r, rec in todo])
+            subsets.append(entry)
+        return {"subsets": subsets, "shape": shape}
 
     @staticmethod
-    def _write_mcq(data_dir: Path, name: str, records: list[dict], multiple: bool) -> None:
+    def _write_mcq(data_dir: Path, name: str, records: list[dict], multiple: bool, letters: list[str]) -> None:
         """``<name>_val.csv`` (one right letter), or ``<name>_val.jsonl`` with the list of right letters."""
-        letters = mcq_letters(records)
         if multiple:
             with open(data_dir / f"{name}_val.jsonl", "w", encoding="utf-8") as fh:
                 for i, r in enumerate(records):
@@ -137,16 +139,16 @@ class EvalscopeEvalEngine:
         if p.get("top_p") is not None:
             gen["top_p"] = p["top_p"]
         tasks = []
-        for fmt in ("mcq", "qa"):
-            names = [s["eval_subset"] for s in manifest["subsets"] if s["format"] == fmt]
-            if not names:
+        for task in TASKS:
+            mine = [s for s in manifest["subsets"] if task_of(s) == task]
+            if not mine:
                 continue
-            text = " ".join(r["question"] for s in manifest["subsets"] if s["format"] == fmt for r in s["rows"][:20])
-            judged = fmt == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
-            tasks.append({"benchmark": BENCHMARK[fmt], "subsets": names, "data_dir": str(work_dir / fmt / "data"),
-                          "work_dir": str(work_dir / fmt / "out"), "strategy": "llm" if judged else "rule",
-                          "language": "zh" if CJK.search(text) else "en",
-                          "multiple_correct": fmt == "mcq" and bool(manifest.get("multiple_correct"))})
+            text = " ".join(r["question"] for s in mine for r in s["rows"][:20])
+            judged = task == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
+            tasks.append({"benchmark": BENCHMARK[task], "subsets": [s["eval_subset"] for s in mine],
+                          "data_dir": str(work_dir / task / "data"), "work_dir": str(work_dir / task / "out"),
+                          "strategy": "llm" if judged else "rule", "language": "zh" if CJK.search(text) else "en",
+                          "multiple_correct": task == "mcq_multi"})
         config = {"model": {"model": model.model_name, "model_id": MODEL_ID, "api_url": model.base_url,
                             "generation_config": gen},
                   "concurrency": p.get("concurrency", 4), "tasks": tasks}

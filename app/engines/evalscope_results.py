@@ -11,10 +11,15 @@ import json
 from pathlib import Path
 
 from app.engines.eval_inputs import JsonlTail
-from app.engines.eval_samples import blank_sample, judge_rationale
+from app.engines.eval_samples import judged_values, blank_sample, judge_rationale, rule_sample_values, rule_scored
 
 BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
 MODEL_ID = "evalhub-model"  # the driver's evalscope model_id: its outputs go to predictions/evalhub-model/
+
+
+def task_of(subset: dict) -> str:
+    """The evalscope task (and directory) of a manifest subset: ``mcq``, ``mcq_multi`` or ``qa``."""
+    return subset.get("task") or subset["format"]
 
 
 def _message(prediction: dict) -> tuple[str | None, dict]:
@@ -27,12 +32,23 @@ def _message(prediction: dict) -> tuple[str | None, dict]:
     return content, message.get("perf_metrics") or {}
 
 
-def _rationale(score: dict) -> str | None:
+def _judge_reply(score: dict) -> str | None:
+    """The judge's whole reply to this sample, as evalscope recorded it."""
     attempts = (score.get("metadata") or {}).get("judge_attempts") or []
-    for attempt in attempts:
-        if attempt.get("raw_response"):
-            return judge_rationale(attempt["raw_response"])
-    return score.get("explanation")
+    return next((a["raw_response"] for a in attempts if a.get("raw_response")), None)
+
+
+def _judged(values: dict, score: dict, passing: float) -> dict:
+    """Score a judged sample: evalscope's parsed verdict, else EvalHub's reading of the judge's raw reply (a judge
+    answering "CORRECT" where evalscope wants JSON); a reply with no verdict is kept and shown, not dropped."""
+    reply = _judge_reply(score)
+    value = next(iter((score.get("value") or {}).values()), None)
+    if value is None or score.get("status") not in (None, "success"):
+        return judged_values(values, reply, (score.get("judge_summary") or {}).get("error") or "")
+    values.update(score=float(value), extracted=score.get("extracted_prediction"),
+                  verdict="correct" if float(value) >= passing else "wrong",
+                  judge_rationale=judge_rationale(reply) or score.get("explanation"))
+    return values
 
 
 def sample(run_id: int, subset: dict, row: dict, prediction, review, failure, final: bool) -> dict:
@@ -48,22 +64,17 @@ def sample(run_id: int, subset: dict, row: dict, prediction, review, failure, fi
     values.update(prediction=content, latency_ms=(perf.get("latency") or 0) * 1000 or None,
                   prompt_tokens=perf.get("input_tokens"), completion_tokens=perf.get("output_tokens"),
                   engine_record=json.dumps(record, ensure_ascii=False))
-    score = ((review or {}).get("sample_score") or {}).get("score") or {}
-    value = next(iter((score.get("value") or {}).values()), None)
-    if review is None or value is None or score.get("status") not in (None, "success"):
-        if not final and review is None:
+    if rule_scored(subset):  # EvalHub's rule from the raw reply; evalscope's own extraction is ignored
+        return rule_sample_values(values, subset, content, row)
+    if review is None:
+        if not final:
             values["verdict"] = "pending"
             return values
-        judge_error = ((score.get("judge_summary") or {}).get("error")) if score else None
-        values["judge_rationale"] = _rationale(score) if score else None
-        values["error"] = f"Not scored: {judge_error or 'the judge gave no verdict'}"
+        values["error"] = "Not scored: the judge gave no verdict"
         return values
-    # MCQ: correct only with full credit (a multiple-answer row earns the share of its right options the model named,
-    # none with a wrong one); a judge's numeric score counts from 0.5
-    passing = 1.0 if subset["format"] == "mcq" else 0.5
-    values.update(score=float(value), extracted=score.get("extracted_prediction"),
-                  verdict="correct" if float(value) >= passing else "wrong", judge_rationale=_rationale(score))
-    return values
+    score = (review.get("sample_score") or {}).get("score") or {}
+    # a judge's numeric score counts from 0.5; an MCQ judged by a model must have full credit
+    return _judged(values, score, 1.0 if subset["format"] == "mcq" else 0.5)
 
 
 class Reader:
@@ -77,7 +88,7 @@ class Reader:
         self.subsets = {s["eval_subset"]: s for s in manifest["subsets"]}
 
     def _files(self, subset: dict, kind: str) -> list[Path]:
-        out = self.work_dir / subset["format"] / "out"
+        out = self.work_dir / task_of(subset) / "out"
         # "*" also reads reviews a fresh run keeps in evalscope's temporary "<file>.jsonl.rerun-<uuid>"
         return sorted(out.glob(f"{kind}/*/{BENCHMARK[subset['format']]}_{subset['eval_subset']}.jsonl*"))
 
@@ -91,8 +102,8 @@ class Reader:
                         if isinstance(item.get("index"), int) and 0 <= item["index"] < len(subset["rows"]):
                             state[kind][item["index"]] = item
                             touched.add((name, item["index"]))
-        for fmt in ("mcq", "qa"):
-            for item in self.tail.new(self.work_dir / fmt / "out" / "errors.jsonl"):
+        for task in {task_of(s) for s in self.subsets.values()}:
+            for item in self.tail.new(self.work_dir / task / "out" / "errors.jsonl"):
                 name, index = item.get("subset"), item.get("index")
                 if name in self.state and isinstance(index, int) and 0 <= index < len(self.subsets[name]["rows"]):
                     self.state[name]["errors"][index] = str(item.get("error"))[:500]
@@ -114,7 +125,7 @@ class Reader:
             state = self.state[name]
             for index, row in enumerate(subset["rows"]):
                 review = state["reviews"].get(index)
-                if review is not None and state["predictions"].get(index) is not None:
+                if state["predictions"].get(index) is not None and (review is not None or rule_scored(subset)):
                     continue
                 rows.append(sample(self.run_id, subset, row, state["predictions"].get(index), review,
                                    state["errors"].get(index), final=True))

@@ -10,7 +10,7 @@ creates it): its pins conflict with evalscope's. Work directory of a run::
     tokenizer/         a whitespace tokenizer (OpenAISDK counts tokens with a local HF tokenizer when offline)
     out/evalhub/       OpenCompass's outputs: predictions/, results/, summary/, logs/
 
-MCQ is scored by rule; QA by the run's judge model (OpenCompass's GenericLLMEvaluator, the run's judge prompt,
+MCQ is scored by EvalHub's answer rule (``answer_rule.py``) from the raw replies; QA by the run's judge model (OpenCompass's GenericLLMEvaluator, the run's judge prompt,
 the judge's key in EVALHUB_JUDGE_API_KEY). A judge for MCQ (``judge_mcq``) is evalscope's alone.
 """
 from __future__ import annotations
@@ -24,17 +24,18 @@ from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import first_answer, last_error, manifest_entry, mcq_letters, plan, qa_question
+from app.engines.eval_inputs import first_answer, last_error, manifest_entry, plan, qa_question
 from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
 from app.extensions import db
 from app.models import ModelEndpoint
-from app.services.datasets.formats import answer_letters
 from app.services.endpoint_client import api_key_of
 
 DRIVER = Path(__file__).parent / "drivers" / "opencompass_eval.py"
 SETUP = "scripts/opencompass_venv.sh"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 INSTRUCTION = {"en": "Answer with the letter of the correct option.", "zh": "请直接给出正确选项的字母。"}
+INSTRUCTION_MULTIPLE = {"en": "One or more options are correct: answer with the letters of all correct options.",
+                        "zh": "可能有多个正确选项：请给出所有正确选项的字母。"}
 JUDGE_FIELDS = {"{gold}": "{obj_gold}", "{pred}": "{prediction}"}  # EvalHub's judge prompt → GenericLLMEvaluator's
 
 
@@ -87,38 +88,33 @@ class OpencompassEvalEngine:
     def _export(self, run, work_dir: Path) -> dict:
         """Write each subset's rows without a verdict as OpenCompass custom datasets; returns the manifest. Rows whose
         answer is stored go to a dataset of their own (``<name>_r``) whose predictions file EvalHub writes first, so
-        OpenCompass skips its inference and only scores it."""
+        OpenCompass skips their inference. MCQ answers are scored by EvalHub's answer rule from the raw replies, so a
+        subset with several right options per question is asked for all of them (its own instruction)."""
         data_dir = work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         subsets, shape = [], []
-        for name, _index, sel, dataset, subset, todo, total in plan(run):
+        for name, _index, sel, dataset, subset, todo, total, records in plan(run, with_records=True):
             shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": dataset.format,
                           "subset": subset, "total": total})
-            several = next((r for _p, r, _rec in todo if dataset.format == "mcq"
-                            and len(answer_letters(r["answer"]) or []) > 1), None)
-            if several is not None:  # its rule scores one letter: the first alone would be scored, wrongly
-                raise ValueError(f"OpenCompass scores questions with one right option, and {sel['name']} has "
-                                 f"questions with several (e.g. {str(several['question'])[:60]!r}): run it with "
-                                 "evalscope, which scores the whole set.")
-            letters = mcq_letters([r for _p, r, _rec in todo]) if dataset.format == "mcq" else []
             asked = [t for t in todo if not t[2]]
             replayed = [t for t in todo if t[2]]
             for abbr, part in ((name, asked), (f"{name}_r", replayed)):
                 if not part:
                     continue
-                self._write(data_dir / f"{abbr}.jsonl", dataset.format, [r for _p, r, _rec in part], letters)
+                entry = manifest_entry(dataset.format, abbr, dataset, sel, subset, part, total, records)
+                self._write(data_dir / f"{abbr}.jsonl", dataset.format, part, entry)
                 if part is replayed:
                     _replay(results.output_dir(work_dir), abbr, [rec for _p, _r, rec in part])
-                subsets.append(dict(manifest_entry(dataset.format, abbr, dataset, sel, subset, part, total),
-                                    letters=letters))
+                subsets.append(entry)
         return {"subsets": subsets, "shape": shape}
 
     @staticmethod
-    def _write(path: Path, fmt: str, records: list[dict], letters: list[str]) -> None:
+    def _write(path: Path, fmt: str, part: list, entry: dict) -> None:
         with open(path, "w", encoding="utf-8") as fh:
-            for r in records:
+            for (_p, r, _rec), info in zip(part, entry["rows"]):
                 if fmt == "mcq":
-                    row = {"question": r["question"], **{k: r.get(k) or "" for k in letters}, "answer": first_answer(r)}
+                    row = {"question": r["question"], **{k: r.get(k) or "" for k in entry["letters"]},
+                           "answer": info["reference"] if entry["multiple"] else first_answer(r)}
                 else:
                     row = {"question": qa_question(r), "answer": str(r["answer"])}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -140,7 +136,8 @@ class OpencompassEvalEngine:
             if s["format"] == "mcq":
                 language = "zh" if CJK.search(" ".join(r["question"] for r in s["rows"][:20])) else "en"
                 options = "".join(f"\n{k}. {{{k}}}" for k in s["letters"])
-                dataset["human_prompt"] += options + "\n" + INSTRUCTION[language]
+                instruction = (INSTRUCTION_MULTIPLE if s.get("multiple") else INSTRUCTION)[language]
+                dataset["human_prompt"] += options + "\n" + instruction
             else:
                 dataset["judged"] = True
             datasets.append(dataset)

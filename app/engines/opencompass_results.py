@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from app.engines.eval_inputs import JsonlTail, read_indexed_jsonl, read_json
-from app.engines.eval_samples import blank_sample, judge_rationale
+from app.engines.eval_samples import blank_sample, judged_values, rule_sample_values, rule_scored
 
 MODEL_ABBR = "evalhub-model"
 MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
@@ -75,28 +75,18 @@ def sample(run_id: int, subset: dict, row: dict, prediction, detail, failure, fi
     if prediction is not None:
         record = {k: v for k, v in prediction.items() if k != "idx"}
         values["engine_record"] = json.dumps(record, ensure_ascii=False)
-    in_details = detail is not None and "pred" in detail  # rule-scored details carry the answer, a judge's do not
-    values["prediction"] = _first(detail["pred"]) if in_details else (prediction or {}).get("prediction")
-    if detail is None:
+    values["prediction"] = prediction.get("prediction") if prediction else _first(detail.get("pred"))
+    if rule_scored(subset):  # EvalHub's rule from the raw reply; OpenCompass's own extraction is ignored
+        return rule_sample_values(values, subset, values["prediction"], row)
+    if detail is None or "judge" not in detail:
         if not final:
             values["verdict"] = "pending"
-        elif subset["format"] == "qa" and failure:
+        elif failure:
             values["error"] = f"Not scored: the judge gave no verdict; the last request error logged: {failure}"
         else:
             values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
         return values
-    if "judge" in detail:  # graded by the run's judge model: "A" correct, "B" wrong
-        letter = _first(detail.get("verdict"))
-        values["judge_rationale"] = judge_rationale(_first(detail.get("judge")))
-        if letter not in ("A", "B"):
-            values["error"] = "Not scored: the judge's reply holds no verdict (A or B)."
-            return values
-        correct = letter == "A"
-    else:
-        correct = bool(_first(detail.get("correct")))
-        values["extracted"] = _first(detail.get("parsed"))
-    values.update(score=1.0 if correct else 0.0, verdict="correct" if correct else "wrong")
-    return values
+    return judged_values(values, _first(detail.get("judge")))  # graded by the run's judge model
 
 
 class Reader:
@@ -110,6 +100,7 @@ class Reader:
         self.subsets = {s["eval_subset"]: s for s in manifest["subsets"]}
         self.answers = {name: {} for name in self.subsets}
         self.details: dict[str, dict] = {}
+        self.finished: set[str] = set()
 
     def new_samples(self) -> list[dict]:
         touched: set[tuple[str, int]] = set()
@@ -119,9 +110,12 @@ class Reader:
                 if str(item.get("idx", "")).isdigit():
                     answers[int(item["idx"])] = item
                     touched.add((name, int(item["idx"])))
-            if name not in self.details and (self.out / "results" / MODEL_ABBR / f"{name}.json").exists():
+            if name not in self.finished and (self.out / "predictions" / MODEL_ABBR / f"{name}.json").exists():
+                self.finished.add(name)  # inference done: the temporary file became the predictions file
                 for index, entry in predictions(self.out, name).items():
                     answers.setdefault(index, entry)
+                    touched.add((name, index))
+            if name not in self.details and (self.out / "results" / MODEL_ABBR / f"{name}.json").exists():
                 self.details[name] = scored(self.out, name)
                 touched.update((name, i) for i in range(len(self.subsets[name]["rows"])))
         rows = []
@@ -141,7 +135,7 @@ class Reader:
         for name, subset in self.subsets.items():
             for index, row in enumerate(subset["rows"]):
                 detail = self.details.get(name, {}).get(index)
-                if detail is None:
+                if detail is None and not (rule_scored(subset) and self.answers[name].get(index) is not None):
                     rows.append(sample(self.run_id, subset, row, self.answers[name].get(index), None, failure,
                                        final=True))
         return rows

@@ -9,7 +9,7 @@ from app.engines.evalscope_eval import EvalscopeEvalEngine
 from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
-from app.services import endpoints, eval_checks, runs
+from app.services import endpoints, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
 from app.services.datasets.info import count_in
@@ -32,7 +32,12 @@ DEFAULT_JUDGE_PROMPT = """Your job is to look at a question, a gold target, and 
 Evaluate the model's answer based on correctness compared to the reference answer.
 Grade the predicted answer of this new question as one of:
 A: CORRECT
-B: INCORRECT"""
+B: INCORRECT
+
+Reply with a JSON object with two keys: "reasoning" (one short sentence) and "verdict" ("A" or "B")."""
+# The verdict format both engines read: evalscope's judge contract parses exactly this JSON object (and appends
+# the same request), and EvalHub's reader (app/engines/drivers/judge_verdict.py) reads it too, as well as a bare
+# letter, CORRECT / INCORRECT or 正确 / 错误 from a judge that ignores the format.
 
 
 runs.register_kind(EvalRun, lambda run: "opencompass" if run.engine == "opencompass" else "evals", JOB,
@@ -142,8 +147,6 @@ def build(user: User, data: dict) -> EvalRun:
     }
     if ok and "engine" not in errors:
         errors.update(ENGINES[engine].unsupported(params))
-        if "datasets" not in errors:
-            errors.update(eval_checks.several_answers(engine, selections))
     if model is not None and "concurrency" not in errors and params["concurrency"] > model.max_concurrency:
         errors["concurrency"] = str(_l("%(name)s allows at most %(n)d requests in flight.", name=model.name,
                                        n=model.max_concurrency))

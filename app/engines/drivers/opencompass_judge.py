@@ -5,22 +5,17 @@ only OPENAI_API_KEY (the evaluated model's key), and a literal key would be writ
 
 ``judge_verdicts`` replaces ``generic_llmjudge_postprocess`` as GenericLLMEvaluator's dict postprocessor: that one
 takes the first capital A or B anywhere in the reply (inside a <think> block, the article in "A correct answer").
-This one reads the verdict after any reasoning block — a JSON "verdict", a reply that starts with the letter, the
-last standalone A or B, else the words CORRECT / INCORRECT — and keeps the judge's whole reply per sample.
+This one reads it with EvalHub's own reader (``judge_verdict.py``, the same the app applies to evalscope's judge
+replies) and keeps the judge's whole reply per sample.
 """
 from __future__ import annotations
 
 import os
-import re
 
+from judge_verdict import CORRECT, verdict  # this script's own directory
 from opencompass.models import OpenAISDK
 
 KEY_ENV = "EVALHUB_JUDGE_API_KEY"
-CORRECT, WRONG = "A", "B"
-VERDICT_KEY = re.compile(r'"?\b(?:verdict|grade|judgement|judgment)\b"?\s*[:=]\s*"?\(?([AB])\b', re.I)
-LEADING = re.compile(r"^\W*([AB])(?:\s*[:.)\]]|\s*$)")
-LETTER = re.compile(r"\b([AB])\b")
-WORD = re.compile(r"\b(INCORRECT|CORRECT)\b")
 
 
 class JudgeOpenAISDK(OpenAISDK):
@@ -28,21 +23,6 @@ class JudgeOpenAISDK(OpenAISDK):
 
     def __init__(self, **kwargs):
         super().__init__(**dict(kwargs, key=os.environ.get(KEY_ENV) or "EMPTY"))
-
-
-def verdict(reply) -> str | None:
-    """"A" (correct), "B" (wrong) or None (no verdict) from a judge's reply."""
-    text = str(reply or "").rsplit("</think>", 1)[-1]
-    text = re.sub(r"<think>.*", "", text, flags=re.S).strip()  # an unclosed block: cut off while reasoning
-    for pattern in (VERDICT_KEY, LEADING):
-        found = pattern.search(text)
-        if found:
-            return found.group(1).upper()
-    letters = LETTER.findall(text)
-    if letters:
-        return letters[-1]
-    words = WORD.findall(text.upper())
-    return (WRONG if words[-1] == "INCORRECT" else CORRECT) if words else None
 
 
 def judge_verdicts(output: dict, output_path: str) -> dict:

@@ -1,0 +1,54 @@
+"""EvalHub's one reader of a judge's verdict, the same for every engine (stdlib only).
+
+Imported by the OpenCompass driver from its own directory (it runs in OpenCompass's virtualenv) and by the app's
+result readers as ``app.engines.drivers.judge_verdict``, so a judge reply means the same thing on either engine.
+The default judge prompt (``app/services/evals.py``) asks for what evalscope's judge contract parses: a JSON object
+with "reasoning" and "verdict" ("A" correct, "B" incorrect); this reader also accepts what judges reply instead.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+CORRECT, WRONG = "A", "B"
+VERDICT_KEY = re.compile(r'"?\b(?:verdict|grade|judgement|judgment)\b"?\s*[:=]\s*"?\(?([AB])\b', re.I)
+LEADING = re.compile(r"^\W*([AB])(?:\s*[:.)\]]|\s*$)")
+LETTER = re.compile(r"\b([AB])\b")
+WORD = re.compile(r"\b(INCORRECT|CORRECT|WRONG|RIGHT)\b|(不正确|错误|不对|正确)")
+WRONG_WORDS = {"INCORRECT", "WRONG", "不正确", "错误", "不对"}
+
+
+def _json_verdict(text: str) -> str | None:
+    """The "verdict" of a JSON object reply ({"verdict": "A"}, or "CORRECT" / "INCORRECT"), else None."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        return None
+    try:
+        data = json.loads(text[start:end + 1])
+    except ValueError:
+        return None
+    value = str(data.get("verdict") or data.get("grade") or "").strip() if isinstance(data, dict) else ""
+    return verdict(value) if value and "{" not in value else None
+
+
+def verdict(reply) -> str | None:
+    """"A" (correct), "B" (wrong) or None (no usable verdict) from a judge's reply.
+
+    Reasoning in ``<think>…</think>`` is skipped (a reply cut off inside it has no verdict); then, in order: a JSON
+    "verdict", a "verdict: X" line, a reply that starts with the letter, the last standalone A or B, else the last
+    of the words CORRECT / INCORRECT (正确 / 错误).
+    """
+    text = str(reply or "").rsplit("</think>", 1)[-1]
+    text = re.sub(r"<think>.*", "", text, flags=re.S).strip()
+    found = _json_verdict(text)
+    if found:
+        return found
+    for pattern in (VERDICT_KEY, LEADING):
+        match = pattern.search(text)
+        if match:
+            return match.group(1).upper()
+    letters = LETTER.findall(text)
+    if letters:
+        return letters[-1]
+    words = [a or b for a, b in WORD.findall(text.upper())]
+    return (WRONG if words[-1] in WRONG_WORDS else CORRECT) if words else None
