@@ -1,6 +1,7 @@
 """Benchmark: 1,000 QA samples with a judge, fake server answering in 100 ms, concurrency 16.
 
-EvalHub's whole job (export the pinned rows, evalscope subprocess, per-sample results into the database) against
+EvalHub's whole job (export the pinned rows, evalscope subprocess, each sample stored in the database as it is
+answered, every 0.1 s) against
 evalscope run by hand (TaskConfig + run_task) on the same exported files with the same settings, and both against
 the ideal samples × 2 calls × 100 ms / 16.  Run by hand:  .venv/bin/python bench/evals_throughput.py [N]
 """
@@ -64,6 +65,7 @@ def main(n: int = 1000) -> None:
         evalhub_s = time.perf_counter() - started
         run = db.session.get(EvalRun, run.id)
         work = Path(run.work_dir)
+        subsets = [s["eval_subset"] for s in json.loads((work / "manifest.json").read_text())["subsets"]]
         print(f"EvalHub job: {status}, score {run.score}, errors {run.sample_errors}, {evalhub_s:.2f} s")
 
     hand_dir = tmp / "hand"
@@ -73,7 +75,7 @@ from evalscope import TaskConfig, run_task
 t = time.perf_counter()
 run_task(TaskConfig(model="bench-model", api_url="{server.base_url}", api_key="EMPTY", eval_type="openai_api",
     datasets=["general_qa"], dataset_args={{"general_qa": {{"local_path": "{work / 'qa' / 'data'}",
-    "subset_list": ["d0_default"], "metric_list": ["Rouge"]}}}},
+    "subset_list": {subsets!r}, "metric_list": ["Rouge"]}}}},
     generation_config={{"temperature": 0.0, "max_tokens": 1024, "stream": False, "timeout": 120, "retries": 2,
                        "retry_interval": 2}},
     eval_batch_size={CONCURRENCY}, work_dir="{hand_dir}", no_timestamp=True, ignore_errors=True,

@@ -73,9 +73,9 @@ def _finished_eval(owner, model, dataset):
     run = evals.build(owner, {"model_id": model.id, "datasets": [{"dataset_id": dataset.id}]})
     rows = [{"dataset_id": dataset.id, "subset": "arith" if i < 6 else "logic", "position": i if i < 6 else i - 6,
              "verdict": "correct" if i % 3 else "wrong", "score": 1.0 if i % 3 else 0.0} for i in range(60)]
-    manifest = {"subsets": [{"dataset_id": dataset.id, "dataset_name": dataset.name, "format": "mcq",
-                             "subset": s, "rows": [None] * n} for s, n in (("arith", 6), ("logic", 124))]}
-    run.summary = summarize(rows, manifest)
+    shape = [{"dataset_id": dataset.id, "dataset_name": dataset.name, "format": "mcq", "subset": s, "total": n}
+             for s, n in (("arith", 6), ("logic", 124))]
+    run.summary = summarize(rows, shape)
     run.score, run.status = run.summary["overall"]["score"], "succeeded"
     run.progress_done = run.progress_total = 60
     run.started_at = run.finished_at = utcnow()
