@@ -17,8 +17,10 @@ def fresh(run_id: int) -> EvalRun:
 
 
 def stored(run_id: int, final_only: bool = True) -> int:
-    """How many samples of the run the database holds (with a verdict, unless ``final_only`` is False)."""
-    db.session.rollback()
+    """How many samples of the run the database holds (with a verdict, unless ``final_only`` is False); fails
+    the test at once when the run ended."""
+    run = fresh(run_id)
+    assert run.status in ("queued", "running"), f"the run ended early: {run.status} {run.error}"
     query = sa.select(sa.func.count()).select_from(EvalSample).where(EvalSample.run_id == run_id)
     if final_only:
         query = query.where(EvalSample.verdict != "pending")

@@ -22,6 +22,7 @@ def slow_qa_setup(user, fake_llm, n=12):
 def progressed(run_id, at_least):
     db.session.rollback()  # a fresh snapshot (REPEATABLE READ on MariaDB)
     run = db.session.get(EvalRun, run_id)
+    assert run.status in ("queued", "running"), f"the run ended early: {run.status} {run.error}"
     return run.status == "running" and run.progress_done >= at_least
 
 
