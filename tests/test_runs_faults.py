@@ -221,3 +221,19 @@ def test_engine_environment_holds_no_app_secrets(tmp_path, monkeypatch):
     names = set(out.read_text().split("\n"))
     assert not names & {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "EVALHUB_ADMIN_PASSWORD"}
     assert {"EVALHUB_MODEL_API_KEY", "PATH"} <= names
+
+
+def test_each_failed_sample_keeps_its_own_reason(user, fake_llm, worker):
+    def reply(messages, request):  # two questions fail, each with its own error
+        tag = int(messages[-1]["content"].split("[Q")[1].split("]")[0])
+        if tag in (1, 4):
+            raise ValueError(f"boom-{tag}")
+        return h.mcq_reply(messages, request)
+    m = h.model(user, fake_llm, "Flaky", "flaky-mcq", reply=reply)
+    d = h.dataset(user, h.mcq_rows(6), "mcq", "MCQ set")
+    run = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], concurrency=2).id)
+    assert run.status == "succeeded" and run.sample_errors == 2, run.error
+    errors = {s.question.split("]")[0][1:]: s.error for s in db.session.scalars(
+        sa.select(EvalSample).where(EvalSample.run_id == run.id, EvalSample.verdict == "error"))}
+    assert set(errors) == {"Q1", "Q4"}
+    assert "boom-1" in errors["Q1"] and "boom-4" in errors["Q4"] and "boom-4" not in errors["Q1"]
