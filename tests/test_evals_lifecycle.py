@@ -90,3 +90,23 @@ def test_rerun_and_compare(client, user, worker, fake_llm):
     assert r.status_code == 302 and again.params["datasets"] == first.params["datasets"]
     assert h.finished(again.id).score == 0.7
     assert os.path.isdir(again.work_dir) and again.work_dir != first.work_dir
+
+
+def test_resume_judges_the_answers_a_failing_judge_left_unscored(user, worker, fake_llm):
+    """A judge that was down leaves answers not scored; resume asks only the judge, never the model again."""
+    from app.services import evals
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
+    j = h.model(user, fake_llm, "Judge", "judge-bot", status=503)
+    d = h.dataset(user, h.qa_rows(4), "qa", "Known QA")
+    run = h.finished(h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}]).id)
+    assert run.status == "failed" and run.score is None
+    samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
+    assert len(samples) == 4 and all(s.prediction and s.verdict == "error" for s in samples)
+    asked_before = sum(1 for r in fake_llm.requests if (r["json"] or {}).get("model") == "qa-bot")
+    judged_before = len(h.judge_requests(fake_llm, "judge-bot"))
+    fake_llm.add_model("judge-bot", reply=h.judge_reply)  # the judge is back
+    evals.resume(run, user)
+    run = h.finished(run.id)
+    assert run.status == "succeeded" and run.score == 0.5, run.error
+    assert sum(1 for r in fake_llm.requests if (r["json"] or {}).get("model") == "qa-bot") == asked_before
+    assert len(h.judge_requests(fake_llm, "judge-bot")) - judged_before == 4  # each answer judged once now
