@@ -24,7 +24,8 @@ def session_env(tmp_path_factory):
     db_url, drop_db = services.create_database(tmp)
     redis_url, stop_redis = services.start_redis()
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SECRET_KEY="test-secret-key",
-               EVALHUB_DATA_DIR=str(tmp / "data"), EVALHUB_LOG_LEVEL="INFO")
+               EVALHUB_DATA_DIR=str(tmp / "data"), EVALHUB_LOG_LEVEL="INFO",
+               EVALHUB_ALLOW_PRIVATE_URLS="1")  # the fake model server listens on 127.0.0.1 (workers check it too)
     env.pop("EVALHUB_PARENT_PID", None)
     app = create_app(TestConfig(env))
     with app.app_context():

@@ -5,12 +5,20 @@ from pathlib import Path
 
 from app.extensions import db
 from app.models import EvalRun
-from app.services.evals import ENGINES
+from app.services import runs
+from app.services.evals import ENGINES, EvalInvalid, check_models
 from workers.runner import execute
 
 
 def run_eval(run_id: int) -> str:
-    """Run evaluation ``run_id``; a run that already has a work directory continues from its samples."""
+    """Run evaluation ``run_id``; a run that already has a work directory continues from its samples. A run whose
+    model or judge was deleted, or whose address the outbound guard now refuses, fails before its engine starts."""
     run = db.session.get(EvalRun, run_id)
+    if run is not None and run.status == "queued" and not run.cancel_requested:
+        try:
+            check_models(run)
+        except EvalInvalid as exc:
+            runs.finish(run, "failed", error=" ".join(exc.errors.values()))
+            return run.status
     resume = bool(run and run.work_dir and (Path(run.work_dir) / "manifest.json").exists())
     return execute(EvalRun, run_id, ENGINES[run.engine if run else "evalscope"](), resume=resume)
