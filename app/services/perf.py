@@ -152,8 +152,13 @@ SYNTHETIC_NAMES = {"random", "synthetic"}
 
 
 def _register(user: User, base_url: str, model: str, api_key: str | None) -> ModelEndpoint:
-    """A model of ``user`` (or a system one) at ``base_url`` with that name and key; registered when there is none."""
-    candidates = db.session.scalars(endpoints.live_query(user).where(ModelEndpoint.base_url == base_url,
+    """A model of ``user``'s own at ``base_url`` with that name and key; registered when there is none.
+
+    System models are never matched here: comparing a guessed key with a system model's would tell the caller
+    whether the guess was right (an oracle for keys they may not see). A system model is benchmarked by its id
+    (``endpoint_id``); a body naming its URL registers a model of the caller's, whatever key it carries."""
+    candidates = db.session.scalars(endpoints.live_query(user).where(ModelEndpoint.owner_id == user.id,
+                                                                     ModelEndpoint.base_url == base_url,
                                                                      ModelEndpoint.model_name == model)).all()
     for endpoint in candidates:
         if not api_key or api_key_of(endpoint) == api_key:
@@ -174,7 +179,8 @@ def _register(user: User, base_url: str, model: str, api_key: str | None) -> Mod
 
 def from_evalscope(data: dict, user: User) -> dict:
     """Form values from an EvalScope-style body (``model``, ``url``, ``parallel``...). The model is one of the user's
-    (or a system one) with that base URL, name and key, or a new model of the user's registered from them."""
+    own with that base URL, name and key, or a new model of the user's registered from them (never a system one:
+    see ``_register``)."""
     errors: dict[str, str] = {}
     model = str(data.get("model") or "").strip()
     if not model:
