@@ -212,3 +212,11 @@ def test_embedded_workers_decide_private_addresses_as_the_web_did(tmp_path, monk
     assert not worker.EMBEDDED  # it talks to the web's Redis and database...
     assert worker.ALLOW_PRIVATE_URLS is True  # ...yet decides like the web
     assert Path(worker.DATA_DIR) == Path(web.config["DATA_DIR"])
+
+
+def test_a_benchmark_of_a_refused_address_is_refused_at_submit(client, admin, fake_llm, api_headers):
+    m = make_model(admin, fake_llm, name="Local")
+    forbid_private(admin)
+    r = client.post("/api/v1/perf", json={"endpoint_id": m.id}, headers=api_headers(admin))
+    assert r.status_code == 422 and "private or loopback" in r.get_json()["error"]["fields"]["endpoint_id"]
+    assert client.get("/api/v1/perf", headers=api_headers(admin)).get_json()["total"] == 0

@@ -20,7 +20,7 @@ from app.models import Dataset, ModelEndpoint, PerfRun, User
 from app.services import endpoints, ownership, runs
 from app.services.datasets import catalog
 from app.services.endpoint_client import api_key_of
-from app.services.outbound import OutboundRefused, validate_base_url
+from app.services.outbound import OutboundRefused, guard, validate_base_url
 from app.services.validation import is_blank, number
 
 PROMPT_SOURCES = ("synthetic", "dataset")
@@ -85,6 +85,11 @@ def _endpoint(raw: Any, user: User, errors: dict) -> ModelEndpoint | None:
                                                           ModelEndpoint.deleted_at.is_(None)))
     if endpoint is None:
         errors["endpoint_id"] = str(_l("Choose one of your models."))
+        return None
+    try:
+        guard(endpoint)  # at submit too, not only before the worker's test request
+    except OutboundRefused as exc:
+        errors["endpoint_id"] = str(exc)
     return endpoint
 
 
