@@ -67,9 +67,12 @@ class EmbeddedQueue:
 
     def _spawn(self, index: int) -> subprocess.Popen:
         cfg = self.app.config
+        # The workers get REDIS_URL and DATABASE_URL, so their own Config is not the embedded default: every setting
+        # whose default depends on that is handed over as this process decided it, the same in web and workers.
         env = dict(os.environ,
                    REDIS_URL=cfg["REDIS_URL"], DATABASE_URL=cfg["SQLALCHEMY_DATABASE_URI"],
                    SECRET_KEY=cfg["SECRET_KEY"], EVALHUB_DATA_DIR=str(cfg["DATA_DIR"]),
+                   EVALHUB_ALLOW_PRIVATE_URLS="1" if cfg["ALLOW_PRIVATE_URLS"] else "0",
                    EVALHUB_PARENT_PID=str(os.getpid()))
         cmd = [sys.executable, "-m", "flask", "--app", "run", "worker", "--name", f"embedded-{os.getpid()}-{index}"]
         return subprocess.Popen(cmd, cwd=str(BASE_DIR), env=env, start_new_session=True)

@@ -25,7 +25,8 @@ def session_env(tmp_path_factory):
     redis_url, stop_redis = services.start_redis()
     env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SECRET_KEY="test-secret-key",
                EVALHUB_DATA_DIR=str(tmp / "data"), EVALHUB_LOG_LEVEL="INFO",
-               EVALHUB_MAINTENANCE_SECONDS="2", EVALHUB_RUN_DEAD_AFTER_SECONDS="20")
+               EVALHUB_MAINTENANCE_SECONDS="2", EVALHUB_RUN_DEAD_AFTER_SECONDS="20",
+               EVALHUB_ALLOW_PRIVATE_URLS="1")  # the fake model server listens on 127.0.0.1 (workers check it too)
     env.pop("EVALHUB_PARENT_PID", None)
     app = create_app(TestConfig(env))
     with app.app_context():

@@ -21,7 +21,7 @@ def index():
 @login_required
 def dashboard():
     return render_template("main/dashboard.html", cards=dashboard_service.counts_for(current_user),
-                           latest=dashboard_service.latest_runs(current_user), ping=jobs.last_ping(),
+                           latest=dashboard_service.latest_runs(current_user), ping=jobs.last_ping(current_user),
                            ping_form=EmptyForm())
 
 
@@ -36,7 +36,7 @@ def health_check():
 def worker_ping():
     if EmptyForm().validate_on_submit():
         try:
-            jobs.submit_ping(current_user.username)
+            jobs.submit_ping(current_user)
         except QueueUnavailable as exc:
             flash(_("The job queue is unreachable: %(error)s", error=str(exc)), "error")
         else:
@@ -48,9 +48,9 @@ def worker_ping():
 @login_required
 def worker_ping_state(job_id: str):
     try:
-        state = jobs.job_state(job_id)
+        state = jobs.ping_state(current_user, job_id)
     except QueueUnavailable:
         state = None
-    if state is None or state["func"] != jobs.PING_JOB:
+    if state is None:
         return jsonify({"error": {"code": "not_found", "message": "No such job."}}), 404
     return jsonify(state)

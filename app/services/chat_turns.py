@@ -22,10 +22,10 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import ChatMessage, ChatSlot, Conversation, ModelEndpoint, Preference, User
 from app.models.types import utcnow
-from app.services import chat_fanout, chat_json, conversations, ownership
+from app.services import chat_fanout, chat_json, conversations, ownership, settings
 from app.services.conversations import ChatInvalid
 from app.services.endpoint_client import chat_kwargs, client_for, explain
-from app.services.outbound import check_destination
+from app.services.outbound import guard
 
 
 CHAT_TIMEOUT = 120.0  # seconds without a byte from the model before a slot fails
@@ -66,13 +66,14 @@ def cached_client(endpoint: ModelEndpoint) -> openai.OpenAI:
     """``client_for(endpoint)``, kept per endpoint state: building an SDK client costs ~25 ms (its TLS context),
     far more than the few milliseconds chat may add to a model's time to first token. The outbound guard still
     runs on every request."""
-    key = (endpoint.id, endpoint.base_url, endpoint.api_key_encrypted, endpoint.updated_at)
+    key = (endpoint.id, endpoint.base_url, endpoint.api_key_encrypted, endpoint.updated_at,
+           settings.allow_private_urls())  # the client's connect-time check follows the setting
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is not None:
             _CLIENTS.move_to_end(key)
     if client is not None:
-        check_destination(endpoint.base_url)
+        guard(endpoint)
         return client
     client = client_for(endpoint, timeout=CHAT_TIMEOUT, max_retries=CHAT_RETRIES)
     with _CLIENTS_LOCK:

@@ -1,7 +1,8 @@
 """The one way to talk to a model endpoint: an openai SDK client, request arguments, and plain-words errors.
 
 Chat, evaluations and connection checks all build their client here. The SDK retries 408/409/429/5xx and
-connection failures with exponential backoff (``max_retries``).
+connection failures with exponential backoff (``max_retries``). Redirects are never followed: a 3xx answer is an
+error (``explain`` says so), so a request reaches only the address the outbound guard checked.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import openai
 
 from app.models import ModelEndpoint
 from app.services import crypto
-from app.services.outbound import check_destination
+from app.services.outbound import DestinationRefused, guard, pin_checked_addresses
 
 USER_AGENT = "EvalHub/1.0"
 RESERVED_BODY_KEYS = {"model", "messages", "stream", "stream_options"}
@@ -28,8 +29,8 @@ def api_key_of(endpoint: ModelEndpoint) -> str | None:
 
 
 def client_for(endpoint: ModelEndpoint, timeout: float = 60.0, max_retries: int = 2) -> openai.OpenAI:
-    """An SDK client for ``endpoint`` (the outbound guard is checked on every call)."""
-    check_destination(endpoint.base_url)
+    """An SDK client for ``endpoint`` that never follows a redirect (the outbound guard is checked on every call)."""
+    guard(endpoint)
     limit = httpx.Timeout(timeout, connect=min(10.0, timeout))
     return openai.OpenAI(
         base_url=endpoint.base_url,
@@ -37,7 +38,8 @@ def client_for(endpoint: ModelEndpoint, timeout: float = 60.0, max_retries: int 
         timeout=limit,
         max_retries=max_retries,
         default_headers={"User-Agent": USER_AGENT},
-        http_client=openai.DefaultHttpxClient(timeout=limit, event_hooks={"request": [_trace_sending]}),
+        http_client=pin_checked_addresses(openai.DefaultHttpxClient(
+            timeout=limit, follow_redirects=False, event_hooks={"request": [_trace_sending]})),
     )
 
 
@@ -97,7 +99,17 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 
 def explain(exc: BaseException) -> str:
-    """What went wrong, in words a person understands (no secrets: the SDK never puts keys in messages)."""
+    """What went wrong, in words a person understands, without echoing what the server sent.
+
+    The messages are chosen for what a hostile user could learn from them. For a target the outbound guard allows
+    (a public address, or a private one an administrator allowed) they keep the causes that help: the name does
+    not resolve, TLS failed, timeout, connection refused, 401/403 (the key), 404 (the path or model), 429, a
+    redirect, or the bare HTTP status; such a user could reach that address with their own client anyway. They
+    never quote the server's body (it might be an internal service's page) nor the low-level cause text. A private
+    or loopback address the guard forbids is never connected to (redirects are not followed, and a DNS answer that
+    changed after the check is refused at connect time): whatever listens there or not, the message is the guard's
+    refusal, so open, closed and filtered ports cannot be told apart. The SDK never puts keys in messages.
+    """
     if isinstance(exc, openai.APITimeoutError):
         return "Timed out: the server did not answer in time. Is it overloaded, or is the URL right?"
     if isinstance(exc, openai.AuthenticationError):
@@ -110,10 +122,14 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, openai.RateLimitError):
         return "Rate limited (429): the server asks to slow down; try again later or lower the concurrency."
     if isinstance(exc, openai.APIStatusError):
-        message = _error_message(exc)
-        return f"The server answered HTTP {exc.status_code}" + (f": {message}" if message else ".")
+        if 300 <= exc.status_code < 400:
+            return (f"The server answered with a redirect (HTTP {exc.status_code}). EvalHub does not follow "
+                    "redirects: use the address it redirects to as the base URL.")
+        return f"The server answered HTTP {exc.status_code}."
     if isinstance(exc, openai.APIConnectionError):
         cause = _root_cause(exc)
+        if isinstance(cause, DestinationRefused):
+            return str(cause)
         text = str(cause).lower()
         if isinstance(cause, socket.gaierror) or "name or service not known" in text \
                 or "nodename nor servname" in text or "temporary failure in name resolution" in text:
@@ -122,20 +138,10 @@ def explain(exc: BaseException) -> str:
             return "Connection refused: nothing listens at that host and port."
         if isinstance(cause, ssl.SSLError) or "certificate" in text or "ssl" in text or "tls" in text:
             return "TLS failed: the certificate is invalid or the server does not speak HTTPS on that port."
-        return f"Could not connect: {cause}".strip()
+        return "Could not connect: the connection failed or was closed before the server answered."
     if isinstance(exc, NotOpenAICompatible):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            return str(inner.get("message") or "")[:200]
-        return str(inner)[:200]
-    return ""
 
 
 class NotOpenAICompatible(RuntimeError):

@@ -13,6 +13,7 @@ from app.services import endpoints, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
 from app.services.datasets.info import count_in
+from app.services.outbound import OutboundRefused, guard
 from app.services.validation import number
 
 JOB = "workers.eval_jobs.run_eval"
@@ -178,7 +179,26 @@ def request_count(params: dict) -> int:
     return total
 
 
+def check_models(run: EvalRun) -> None:
+    """Refuse (``EvalInvalid``) a run whose model or judge was deleted or whose address the outbound guard refuses.
+    Checked when a run is submitted, resumed or re-run, and by the worker again before the engine starts (a model
+    deleted, or a setting changed, while the run waited in the queue)."""
+    errors: dict[str, str] = {}
+    for field, endpoint_id, name in (("model_id", run.endpoint_id, run.endpoint_name),
+                                     ("judge_id", run.judge_endpoint_id, run.judge_name)):
+        if endpoint_id is None and field == "judge_id" and not name:
+            continue  # no judge
+        try:
+            guard(db.session.get(ModelEndpoint, endpoint_id) if endpoint_id else None, name)
+        except OutboundRefused as exc:
+            errors[field] = str(exc)
+    if errors:
+        raise EvalInvalid(errors)
+
+
 def submit(run: EvalRun, actor: User) -> EvalRun:
+    """Queue ``run`` after the outbound guard has passed its model and judge."""
+    check_models(run)
     return runs.submit(run, actor)
 
 
@@ -190,9 +210,10 @@ def resume(run: EvalRun, actor: User) -> EvalRun:
     """Queue a failed or cancelled run again, on any worker: the engine is asked only for what its rows lack."""
     if run.status not in ("failed", "cancelled"):
         raise EvalInvalid({"status": str(_l("Only a failed or cancelled run can be resumed."))})
-    if run.endpoint_id is None or (run.params["datasets"] and any(
-            db.session.get(Dataset, s["dataset_id"]) is None for s in run.params["datasets"])):
-        raise EvalInvalid({"status": str(_l("The model or a dataset of this run was deleted: re-run it instead."))})
+    if run.params["datasets"] and any(db.session.get(Dataset, s["dataset_id"]) is None
+                                      for s in run.params["datasets"]):
+        raise EvalInvalid({"status": str(_l("A dataset of this run was deleted: re-run it instead."))})
+    check_models(run)
     if not runs.reopen(run, actor):
         raise EvalInvalid({"status": str(_l("Only a failed or cancelled run can be resumed."))})
     return run

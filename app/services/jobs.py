@@ -5,17 +5,36 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from app.extensions import queues
+from app.models import User
 from app.queues import QueueUnavailable
 
 PING_JOB = "workers.jobs.ping"
-LAST_PING_KEY = "evalhub:ping:last"
 
 
-def submit_ping(requested_by: str) -> Job:
-    """Queue the "ping the worker" job on the ``default`` queue and remember it as the latest ping."""
-    job = queues.enqueue("default", PING_JOB, requested_by, job_timeout=60, result_ttl=86400, failure_ttl=86400)
-    queues.connection.set(LAST_PING_KEY, job.id, ex=86400)
+def _last_ping_key(user: User) -> str:
+    return f"evalhub:ping:last:{user.id}"
+
+
+def submit_ping(user: User) -> Job:
+    """Queue the "ping the worker" job on the ``default`` queue and remember it as ``user``'s latest ping.
+
+    Pings are per user: the job's meta names its user, and only that user reads its state (who asked, which worker
+    host and pid answered)."""
+    job = queues.enqueue("default", PING_JOB, user.username, job_timeout=60, result_ttl=86400, failure_ttl=86400,
+                         meta={"user_id": user.id})
+    queues.connection.set(_last_ping_key(user), job.id, ex=86400)
     return job
+
+
+def ping_state(user: User, job_id: str) -> dict | None:
+    """The state of ``user``'s own ping ``job_id``; ``None`` for any other job, another user's ping included."""
+    try:
+        job = Job.fetch(job_id, connection=queues.connection)
+    except NoSuchJobError:
+        return None
+    if job.func_name != PING_JOB or job.meta.get("user_id") != user.id:
+        return None
+    return _state(job)
 
 
 def job_state(job_id: str) -> dict | None:
@@ -24,6 +43,10 @@ def job_state(job_id: str) -> dict | None:
         job = Job.fetch(job_id, connection=queues.connection)
     except NoSuchJobError:
         return None
+    return _state(job)
+
+
+def _state(job: Job) -> dict:
     status = job.get_status(refresh=False)
     state = {
         "id": job.id,
@@ -42,10 +65,10 @@ def job_state(job_id: str) -> dict | None:
     return state
 
 
-def last_ping() -> dict | None:
-    """The latest ping's state, or ``None`` when there was none (or the queue is down)."""
+def last_ping(user: User) -> dict | None:
+    """``user``'s latest ping's state, or ``None`` when they sent none (or the queue is down)."""
     try:
-        job_id = queues.connection.get(LAST_PING_KEY)
+        job_id = queues.connection.get(_last_ping_key(user))
+        return ping_state(user, job_id.decode()) if job_id else None
     except (QueueUnavailable, Exception):  # the dashboard must render with Redis down
         return None
-    return job_state(job_id.decode()) if job_id else None

@@ -1,10 +1,19 @@
-"""Outbound guard: which model base URLs EvalHub may call."""
+"""Outbound guard: which model base URLs EvalHub may call, checked at request time by one function, ``guard``.
+
+Every request to a model goes through ``guard(endpoint)`` first: the SDK client (model check, chat, a benchmark's
+test request), evaluation submit / resume / re-run, and the worker before it starts an evaluation's engine. The
+clients never follow redirects (``endpoint_client.client_for`` and the engine drivers), and the web and worker
+processes' own clients connect only to an address checked at connect time (``pin_checked_addresses``), so a DNS
+answer that changes after the check (rebinding) cannot lead them to a forbidden address either.
+"""
 from __future__ import annotations
 
 import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpcore
+import httpx
 from flask_babel import lazy_gettext as _l
 
 from app.services import settings
@@ -45,5 +54,46 @@ def check_destination(url: str) -> None:
     except (socket.gaierror, UnicodeError):
         return
     if any(_private(info[4][0]) for info in infos):
-        raise OutboundRefused(_l("%(host)s is a private or loopback address, and an administrator has not "
-                                 "allowed those (Admin → Settings).", host=host))
+        raise OutboundRefused(_refusal(host))
+
+
+def _refusal(host: str) -> str:
+    return str(_l("%(host)s is a private or loopback address, and an administrator has not allowed those "
+                  "(Admin → Settings).", host=host))
+
+
+def guard(endpoint, name: str | None = None) -> None:
+    """The request-time check before EvalHub calls ``endpoint`` (a ``ModelEndpoint``): refuses a deleted model (its
+    address must not be called again, by a resumed run either) and a destination ``check_destination`` refuses.
+    ``name`` names a model whose row is gone (``endpoint`` None). Raises ``OutboundRefused`` with the reason."""
+    if endpoint is None or endpoint.deleted_at is not None:
+        name = getattr(endpoint, "name", None) or name or "?"
+        raise OutboundRefused(_l("The model %(name)s was deleted: EvalHub does not call it any more.", name=name))
+    check_destination(endpoint.base_url)
+
+
+class DestinationRefused(httpcore.ConnectError):
+    """A connection refused by the guard at connect time; the message is the guard's refusal."""
+
+
+class _CheckedBackend(httpcore.SyncBackend):
+    """Resolves the host itself, refuses it when any address is private or loopback, and connects to the address
+    it checked (TLS still verifies the host name: httpcore passes the origin's name to ``start_tls``)."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        if any(_private(info[4][0]) for info in infos):
+            raise DestinationRefused(_refusal(host))
+        return super().connect_tcp(infos[0][4][0], port, timeout, local_address, socket_options)
+
+
+def pin_checked_addresses(client: httpx.Client) -> httpx.Client:
+    """Make ``client``'s direct connections go through the connect-time check, unless an administrator allows
+    private addresses (then there is nothing to check). Proxied connections (HTTP(S)_PROXY) go to the proxy."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    if not settings.allow_private_urls() and isinstance(pool, httpcore.ConnectionPool):
+        pool._network_backend = _CheckedBackend()
+    return client

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import Dataset, ModelEndpoint, PerfRun, User
 from app.services import endpoint_register, endpoints, ownership, runs
 from app.services.datasets import catalog
-from app.services.outbound import OutboundRefused
+from app.services.outbound import OutboundRefused, guard
 from app.services.validation import is_blank, number
 
 PROMPT_SOURCES = ("synthetic", "dataset")
@@ -83,6 +83,11 @@ def _endpoint(raw: Any, user: User, errors: dict) -> ModelEndpoint | None:
                                                           ModelEndpoint.deleted_at.is_(None)))
     if endpoint is None:
         errors["endpoint_id"] = str(_l("Choose one of your models."))
+        return None
+    try:
+        guard(endpoint)  # at submit too, not only before the worker's test request
+    except OutboundRefused as exc:
+        errors["endpoint_id"] = str(exc)
     return endpoint
 
 
@@ -159,7 +164,8 @@ def _register(user: User, base_url: str, model: str, api_key: str | None) -> Mod
 
 def from_evalscope(data: dict, user: User) -> dict:
     """Form values from an EvalScope-style body (``model``, ``url``, ``parallel``...). The model is one of the user's
-    (or a system one) with that base URL, name and key, or a new model of the user's registered from them."""
+    own with that base URL, name and key, or a new model of the user's registered from them (never a system one:
+    see ``_register``)."""
     errors: dict[str, str] = {}
     model = str(data.get("model") or "").strip()
     if not model:

@@ -13,6 +13,7 @@ import os
 import sys
 
 from lifeline import exit_with_parent  # this script's own directory
+from no_redirects import refuse_redirects
 
 
 def record_item_errors(task_dir: str) -> None:
@@ -82,6 +83,7 @@ def _task_config(cfg: dict, task: dict):
 
 def main(path: str) -> int:
     exit_with_parent()
+    refuse_redirects()  # a model's 3xx never leads the engine elsewhere
     with open(path) as fh:
         cfg = json.load(fh)
     from evalscope import run_task

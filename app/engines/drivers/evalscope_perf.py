@@ -16,6 +16,7 @@ import sys
 import traceback
 
 from lifeline import exit_with_parent  # this script's own directory
+from no_redirects import refuse_redirects
 
 
 def _write(path: str, data: dict) -> None:
@@ -35,6 +36,7 @@ def main(config_path: str) -> int:
     if api_key:
         arguments["api_key"] = api_key
     exit_with_parent()
+    refuse_redirects()  # a model's 3xx never leads the engine elsewhere
     try:
         from evalscope.perf.arguments import Arguments
         from evalscope.perf.main import run_perf_benchmark

@@ -17,6 +17,7 @@ import os
 import sys
 
 from lifeline import exit_with_parent  # this script's own directory
+from no_redirects import refuse_redirects
 
 CONFIG = '''\
 from opencompass.models import OpenAISDK
@@ -74,6 +75,7 @@ def judged_dataset(dataset: dict, cfg: dict, tokenizer: str) -> dict:
 
 def main(path: str) -> int:
     exit_with_parent()
+    refuse_redirects()  # a model's 3xx never leads the engine elsewhere
     work = os.path.dirname(os.path.abspath(path))
     with open(path) as fh:
         cfg = json.load(fh)
