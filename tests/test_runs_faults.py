@@ -72,7 +72,7 @@ def test_killed_worker_run_fails_with_its_samples_and_resumes_on_the_other_machi
                       message="the run of the dead worker to be marked failed")
     assert time.monotonic() - killed_at <= 60
     assert "resume" in failed.error.lower()
-    kept = rh.stored(run.id)
+    kept = rh.stored(run.id, while_active=False)
     assert kept >= 8
     page = client.get(f"/evals/{run.id}/samples").data.decode()
     assert "[Q0]" in page  # the answered samples are there to read
@@ -102,11 +102,11 @@ def test_engine_killed_alone_fails_resumably_and_the_score_is_right_after_resume
     os.kill(pid, signal.SIGKILL)  # what the OOM killer does: the engine alone
     failed = h.finished(run.id)
     assert failed.status == "failed" and "signal 9" in failed.error and "resume" in failed.error.lower()
-    assert rh.stored(run.id) < n
+    assert rh.stored(run.id, while_active=False) < n
     evals.resume(failed, user)
     done = h.finished(run.id, timeout=180)
     assert done.status == "succeeded", done.error
-    assert done.score == 0.7 and rh.stored(run.id) == n
+    assert done.score == 0.7 and rh.stored(run.id, while_active=False) == n
     assert rh.repeated(rh.asked(fake_llm, "slow-mcq", r"\[R(\d+)\]")) <= 2
 
 
