@@ -168,12 +168,12 @@ def requeue_lost() -> int:
     """Queue again every queued row whose RQ job is gone (Redis restarted or lost its data); returns how many.
 
     Run by the workers' maintenance under its lock (one machine at a time); a job queued twice anyway runs once,
-    since only one worker wins ``start``.
+    since only one worker wins ``start``. A job still in Redis but in no queue counts as lost too.
     """
     count = 0
     for model in _KINDS:
         for run in db.session.scalars(sa.select(model).where(model.status == "queued")).all():
-            if run.rq_job_id and Job.exists(run.rq_job_id, connection=queues.connection):
+            if run.rq_job_id and _job_alive(run.rq_job_id):
                 continue
             run.rq_job_id = run.rq_job_id or f"{run.__tablename__}-{run.id}-{run.attempts or 1}"
             db.session.commit()
@@ -181,6 +181,18 @@ def requeue_lost() -> int:
             count += 1
     db.session.commit()
     return count
+
+
+def _job_alive(job_id: str) -> bool:
+    """Whether RQ still holds the job: waiting in its queue, or taken by a worker. A job "queued" in name but in
+    no queue was lost (a worker that died in its blocking pop took it with it): it counts as gone."""
+    try:
+        job = Job.fetch(job_id, connection=queues.connection)
+    except NoSuchJobError:
+        return False
+    if job.get_status(refresh=False) != "queued":
+        return True
+    return job.get_position() is not None
 
 
 def job_timeout_seconds(minutes: int | None) -> int:
