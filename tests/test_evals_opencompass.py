@@ -106,17 +106,25 @@ def test_opencompass_judge_verdicts_read_past_reasoning(monkeypatch):
         (True, "A", "A"), (False, "B", "B"), (False, None, "?")]
 
 
-def test_opencompass_is_unavailable_with_a_clear_message(app, client, user, fake_llm, api_headers):
+def test_opencompass_is_unavailable_with_a_clear_message(app, client, auth, user, make_user, fake_llm,
+                                                          api_headers):
     app.config["OPENCOMPASS_PYTHON"] = "/nowhere/bin/python"
     ok, why = evals.engine_state("opencompass")
     assert not ok and "/nowhere/bin/python does not exist" in why and "scripts/opencompass_venv.sh" in why
     m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
     d = h.dataset(user, h.mcq_rows(), "mcq", "Known MCQ")
-    assert "scripts/opencompass_venv.sh" in client.get("/evals/new").data.decode()
+    page = client.get("/evals/new").data.decode()  # an ordinary user: no server path, no shell command
+    assert "OpenCompass is not installed on this server: ask an administrator." in page
+    assert "/nowhere" not in page and "opencompass_venv.sh" not in page
     r = client.post("/api/v1/evals", json={"model_id": m.id, "engine": "opencompass",
                                            "datasets": [{"dataset_id": d.id}]}, headers=api_headers(user))
-    assert r.status_code == 422 and "does not exist" in r.get_json()["error"]["fields"]["engine"]
+    assert r.status_code == 422 and "ask an administrator" in r.get_json()["error"]["fields"]["engine"]
+    assert "/nowhere" not in r.get_data(as_text=True)
     assert h.count_runs() == 0
+    make_user("boss", role="admin")
+    auth.logout()
+    auth.login("boss")
+    assert "scripts/opencompass_venv.sh" in client.get("/evals/new").data.decode()  # admins see how to fix it
 
 
 def test_opencompass_form_needs_a_judge_for_qa_and_refuses_a_judge_for_mcq(app, client, user, fake_llm):

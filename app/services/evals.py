@@ -45,12 +45,17 @@ class EvalInvalid(ValueError):
         self.errors = errors
 
 
-def engine_state(name: str) -> tuple[bool, str]:
-    """Whether an engine can run here, with the reason when it cannot."""
+def engine_state(name: str, user: User | None = None) -> tuple[bool, str]:
+    """Whether an engine can run here, with the reason when it cannot. The reason names server paths and setup
+    commands: only admins (or code, ``user`` None) read it; other users are told to ask an administrator."""
     if name not in ENGINES:
         return False, str(_l("%(engine)s is not available in this installation yet.",
                              engine=ENGINE_LABELS.get(name, name)))
-    return ENGINES[name]().available()
+    ok, why = ENGINES[name]().available()
+    if not ok and user is not None and not user.is_admin:
+        why = str(_l("%(engine)s is not installed on this server: ask an administrator.",
+                     engine=ENGINE_LABELS.get(name, name)))
+    return ok, why
 
 
 def _selections(user: User, raw, errors: dict) -> list[dict]:
@@ -104,7 +109,7 @@ def build(user: User, data: dict) -> EvalRun:
     if needs_judge and judge is None and "judge_id" not in errors:
         errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
     engine = data.get("engine") or "evalscope"
-    ok, why = engine_state(engine)
+    ok, why = engine_state(engine, user)
     if not ok:
         errors["engine"] = why
     prompt = (data.get("judge_prompt") or "").strip() or DEFAULT_JUDGE_PROMPT
