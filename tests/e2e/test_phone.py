@@ -8,18 +8,8 @@ from tests.chat_helpers import model
 from tests.e2e.test_auth_flow import sign_in
 
 pytestmark = pytest.mark.e2e
-PHONE = {"width": 390, "height": 844}
 NAV = [("Dashboard", r"/dashboard$"), ("Models", r"/models/$"), ("Datasets", r"/datasets/$"),
        ("Chat", r"/chat/new$"), ("Evaluations", r"/evals/$"), ("Benchmarks", r"/perf/$"), ("Admin", r"/admin/users$")]
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport=PHONE)
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    context.close()
 
 
 def test_the_menu_button_reaches_every_page_on_a_phone(phone, make_user):
