@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.extensions import db
+from app.models import EvalSample
 from app.services import evals, runs
 from app.services.log_text import readable
 from tests import evals_helpers as h
@@ -60,3 +61,23 @@ def test_stored_english_notes_and_errors_are_shown_in_chinese(client, user, fake
     assert "引擎以代码 2 退出，没有任何评分。" in page
     assert "10 个样本中有 3 个失败" in page
     assert "温度" in client.get("/evals/new").get_data(as_text=True)
+
+
+def test_a_sample_shows_what_was_sent_and_replied_with_previous_and_next_in_the_list(client, user, fake_llm):
+    run = _run(user, fake_llm, status="succeeded")
+    rows = [EvalSample(run_id=run.id, dataset_id=1, dataset_name="Quiz", subset="arith", position=i,
+                       question=f"[Q{i}] Which?\nA. no\nB. yes", reference="B", prediction=f"I think B{i}",
+                       extracted="B" if i % 2 else None, score=float(i % 2), verdict="correct" if i % 2 else "wrong",
+                       judge_rationale='{"verdict": "B"}' if i == 2 else None) for i in range(5)]
+    db.session.add_all(rows)
+    db.session.commit()
+    page = client.get(f"/evals/{run.id}/samples/{rows[2].id}").get_data(as_text=True)
+    for text in ("[Q2] Which?\nA. no\nB. yes", "I think B2", "no answer", "{&#34;verdict&#34;: &#34;B&#34;}"):
+        assert text in page, text
+    assert f'rel="prev" href="/evals/{run.id}/samples/{rows[1].id}"' in page
+    assert f'rel="next" href="/evals/{run.id}/samples/{rows[3].id}"' in page
+    wrong = client.get(f"/evals/{run.id}/samples/{rows[2].id}?verdict=wrong").get_data(as_text=True)
+    assert f'rel="prev" href="/evals/{run.id}/samples/{rows[0].id}?verdict=wrong"' in wrong  # the same list
+    assert f'rel="next" href="/evals/{run.id}/samples/{rows[4].id}?verdict=wrong"' in wrong
+    first = client.get(f"/evals/{run.id}/samples/{rows[0].id}").get_data(as_text=True)
+    assert 'rel="prev"' not in first

@@ -107,7 +107,13 @@ def samples(run_id: int):
 def sample(run_id: int, sample_id: int):
     run = evals.owned(current_user, run_id)
     item = db.first_or_404(db.select(EvalSample).where(EvalSample.id == sample_id, EvalSample.run_id == run.id))
-    return render_template("evals/sample.html", run=run, sample=item)
+    a = request.args  # the list's filters: previous / next walk the same list
+    filters = {k: v for k, v in {"verdict": a.get("verdict"), "subset": a.get("subset"),
+                                 "q": a.get("q", "").strip() or None, "dataset_id": a.get("dataset", type=int)}.items()
+               if v}
+    prev_id, next_id = evals.neighbours(run, item, **filters)
+    keep = {k: a[k] for k in ("verdict", "subset", "q", "dataset") if a.get(k)}
+    return render_template("evals/sample.html", run=run, sample=item, prev_id=prev_id, next_id=next_id, keep=keep)
 
 
 @bp.route("/<int:run_id>/export")

@@ -226,3 +226,17 @@ def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None) ->
         like = f"%{q}%"
         query = query.where(sa.or_(EvalSample.question.ilike(like), EvalSample.prediction.ilike(like)))
     return query
+
+
+def neighbours(run: EvalRun, sample: EvalSample, **filters) -> tuple[int | None, int | None]:
+    """Ids of the samples before and after ``sample`` in the list ``samples(run, **filters)`` shows."""
+    d, s, p = sample.dataset_id, sample.subset, sample.position
+    after = sa.or_(EvalSample.dataset_id > d, sa.and_(EvalSample.dataset_id == d, sa.or_(
+        EvalSample.subset > s, sa.and_(EvalSample.subset == s, EvalSample.position > p))))
+    before = sa.or_(EvalSample.dataset_id < d, sa.and_(EvalSample.dataset_id == d, sa.or_(
+        EvalSample.subset < s, sa.and_(EvalSample.subset == s, EvalSample.position < p))))
+    query = samples(run, **filters).with_only_columns(EvalSample.id)
+    nxt = db.session.scalar(query.where(after).limit(1))
+    prev = db.session.scalar(query.where(before).order_by(None).order_by(
+        EvalSample.dataset_id.desc(), EvalSample.subset.desc(), EvalSample.position.desc()).limit(1))
+    return prev, nxt
