@@ -81,3 +81,11 @@ def test_a_sample_shows_what_was_sent_and_replied_with_previous_and_next_in_the_
     assert f'rel="next" href="/evals/{run.id}/samples/{rows[4].id}?verdict=wrong"' in wrong
     first = client.get(f"/evals/{run.id}/samples/{rows[0].id}").get_data(as_text=True)
     assert 'rel="prev"' not in first
+
+
+def test_every_page_names_a_favicon_that_exists(client, user):
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.data.startswith(b"<svg")
+    icon.close()

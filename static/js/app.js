@@ -1,4 +1,4 @@
-// EvalHub page helpers: theme, the phone menu, local times, confirmations, auto-submitting selects, the worker ping.
+// EvalHub page helpers: theme, the phone menu, stacked tables, local times, confirmations, auto-submitting selects, the worker ping.
 (function () {
   "use strict";
   const root = document.documentElement;
@@ -51,6 +51,18 @@
     });
   }
 
+  function stackLabels() {
+    // Phones show each row of a .table-stack as a card: every cell is labelled with its column's heading.
+    document.querySelectorAll("table.table-stack").forEach(function (table) {
+      const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+        return th.querySelector(".sr-only") ? "" : th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.from(tr.children).forEach(function (td, i) { if (heads[i]) td.setAttribute("data-label", heads[i]); });
+      });
+    });
+  }
+
   function pollPing() {
     const box = document.getElementById("ping-state");
     if (!box || !box.dataset.jobId) return;
@@ -72,6 +84,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    initTheme(); navMenu(); localTimes(); confirmations(); pollPing();
+    initTheme(); navMenu(); stackLabels(); localTimes(); confirmations(); pollPing();
   });
 })();
