@@ -9,6 +9,8 @@ from tests import evals_helpers as h
 
 RAW = ["\x1b[32m2026-11-29 10:00:01 INFO\x1b[0m Loading /srv/evalhub/data/jobs/12/configs/task.yaml",
        "Predicting(d0_arith): 42%|████▏     | 21/50 [00:03<00:04, 6.1it/s]",
+       "2026-11-29 18:36:12 - evalscope - INFO: Evaluating[general_mcq] 100%| 10/10 [Elapsed: 00:00 < Remaining: "
+       "00:00, 23.41it/s]",
        "x\r  50%|#####     | 5/10 [00:01<00:01, 4.2it/s]\rDone in 3s",
        "POST http://127.0.0.1:8000/v1/chat/completions 200",
        'File "/home/u/.venv/lib/python3.11/site-packages/evalscope/run.py", line 3', "   "]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-#: tqdm and friends: "42%|████▏     | 21/50 [00:03<00:04, 6.1it/s]", "Processing: 21it [00:03, 6.1it/s]"
-PROGRESS_BAR = re.compile(r"\d+%\|.*\||\[\d+:\d+(?::\d+)?<[^\]]*(?:it/s|s/it)[^\]]*\]|\d+it \[\d+:\d+")
+#: tqdm and friends: "42%|████▏     | 21/50 [00:03<00:04, 6.1it/s]", "Processing: 21it [00:03, 6.1it/s]",
+#: evalscope's "Evaluating[x] 100%| 10/10 [Elapsed: 00:00 < Remaining: 00:00, 23.41it/s]"
+PROGRESS_BAR = re.compile(r"\d+%\||[\d.]+(?:it/s|s/it)\]|\d+it \[\d+:\d+")
 PATH = re.compile(r"(?<![\w.:/~-])(?:/[\w.+@~-]+){2,}/?")
 
 
