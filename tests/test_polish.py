@@ -55,6 +55,14 @@ def test_a_run_with_every_answer_in_says_it_is_scoring_not_eta_zero(client, user
     assert "All answers are in: scoring and saving the results…" in page
 
 
+def test_a_run_error_is_shown_without_colour_codes_or_server_paths(client, user, fake_llm):
+    run = _run(user, fake_llm, status="failed", error="\x1b[31mERROR\x1b[0m reading /srv/evalhub/data/jobs/1/d0.csv\n"
+                                                      "The engine exited with code 1 and scored nothing.")
+    page = client.get(f"/evals/{run.id}").get_data(as_text=True)
+    assert "ERROR reading …/1/d0.csv\nThe engine exited with code 1 and scored nothing." in page
+    assert "\x1b" not in page and "/srv/evalhub" not in page
+
+
 def test_stored_english_notes_and_errors_are_shown_in_chinese(client, user, fake_llm):
     run = _run(user, fake_llm, status="failed", error="The engine exited with code 2 and scored nothing.",
                status_note="3 of 10 samples failed (see the samples marked error).")

@@ -33,3 +33,10 @@ def readable(lines: list[str], raw: bool = False) -> list[str]:
     if raw:
         return [line.rstrip() for line in lines if line.strip()]
     return [text for text in map(clean_line, lines) if text is not None]
+
+
+def readable_text(text: str | None) -> str | None:
+    """A multi-line message from an engine (a run's error) cleaned like its log lines, for the page."""
+    if not text:
+        return text
+    return "\n".join(readable(text.split("\n"))) or text
