@@ -27,7 +27,8 @@ SSE_SECONDS = 300  # one stream's length; the browser reconnects and resumes the
 
 def _state(run: PerfRun) -> dict:
     return {"status": run.status, "note": stored_text.translate(run.status_note),
-            "error": stored_text.translate(log_text.readable_text(run.error)), "done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent, "levels": len(run.levels)}
+            "error": stored_text.translate(log_text.readable_text(run.error)), "done": run.progress_done,
+            "total": run.progress_total, "percent": run.progress_percent, "levels": len(run.levels)}
 
 
 @bp.route("/")
