@@ -7,7 +7,7 @@ import threading
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ChatMessage, Preference
+from app.models import ChatMessage, Conversation, Preference
 from app.services import endpoints
 from config import BASE_DIR
 from tests.chat_helpers import create_conversation, done_messages, events, model, send
@@ -152,15 +152,28 @@ def test_the_request_carries_the_models_extra_body_key_and_usage_option(client, 
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
 
 
-def test_changed_settings_are_saved_with_the_turn(client, user, fake_llm):
+def test_changed_settings_are_saved_with_the_turn_but_the_models_stay(client, user, fake_llm):
     echo, other = model(user, fake_llm, "echo"), model(user, fake_llm, "other")
     cid = create_conversation(client, [echo])
-    events(send(client, cid, "hi", slots=[{"model_id": other.id, "system_prompt": "Pirate.", "max_tokens": 7}]))
+    events(send(client, cid, "hi", slots=[{"model_id": echo.id, "system_prompt": "Pirate.", "max_tokens": 7}]))
     page = client.get(f"/chat/{cid}").get_data(as_text=True)
     assert "Pirate." in page
-    assert re.search(rf'<option value="{other.id}" selected>other</option>', page)
+    assert re.search(rf'<option value="{echo.id}" selected>echo</option>', page)
+    assert re.search(r'<select id="slot-1-model" name="model_id" class="[^"]*" disabled', page)  # locked
     bad = send(client, cid, "hi", slots=[{"model_id": echo.id}, {"model_id": other.id}])
     assert bad.status_code == 422
+    switched = send(client, cid, "hi", slots=[{"model_id": other.id}])
+    assert switched.status_code == 422 and "slots.0.model_id" in switched.get_json()["error"]["fields"]
+    assert db.session.get(Conversation, cid).slots[0].endpoint_id == echo.id
+
+
+def test_a_slot_whose_model_is_gone_may_take_another(client, user, fake_llm):
+    echo, other = model(user, fake_llm, "echo"), model(user, fake_llm, "other")
+    cid = create_conversation(client, [echo])
+    endpoints.delete(echo, user)
+    page = client.get(f"/chat/{cid}").get_data(as_text=True)
+    assert not re.search(r'<select id="slot-1-model" name="model_id" class="[^"]*" disabled', page)
+    assert done_messages(events(send(client, cid, "hi", slots=[{"model_id": other.id}])))[1]["status"] == "complete"
 
 
 def test_reload_shows_the_same_history(client, user, fake_llm):

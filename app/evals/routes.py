@@ -10,14 +10,14 @@ from app.evals.forms import form_values
 from app.extensions import db
 from app.models import EvalSample
 from app.queues import QueueUnavailable
-from app.services import endpoints, eval_reports, evals, runs
+from app.services import endpoints, eval_reports, evals, log_text, runs
 from app.services.datasets import catalog
 
 
 def _choices():
     models = db.session.scalars(endpoints.live_query(current_user)).all()
     datasets = db.session.scalars(catalog.visible(current_user)).all()
-    engines = [(name, label, *evals.engine_state(name)) for name, label in evals.ENGINE_LABELS.items()]
+    engines = [(name, label, *evals.engine_state(name, current_user)) for name, label in evals.ENGINE_LABELS.items()]
     return models, datasets, engines
 
 
@@ -62,8 +62,9 @@ def create():
 def show(run_id: int):
     run = evals.owned(current_user, run_id)
     log_lines, _next = runs.read_log(run, 0)
-    return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
-                           requests=evals.request_count(run.params))
+    raw_log = log_text.readable(log_lines[-200:], raw=True) if current_user.is_admin else None
+    return render_template("evals/run.html", run=run, log_lines=log_text.readable(log_lines[-200:]),
+                           raw_log=raw_log, log_next=_next, requests=evals.request_count(run.params))
 
 
 @bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])
@@ -106,7 +107,13 @@ def samples(run_id: int):
 def sample(run_id: int, sample_id: int):
     run = evals.owned(current_user, run_id)
     item = db.first_or_404(db.select(EvalSample).where(EvalSample.id == sample_id, EvalSample.run_id == run.id))
-    return render_template("evals/sample.html", run=run, sample=item)
+    a = request.args  # the list's filters: previous / next walk the same list
+    filters = {k: v for k, v in {"verdict": a.get("verdict"), "subset": a.get("subset"),
+                                 "q": a.get("q", "").strip() or None, "dataset_id": a.get("dataset", type=int)}.items()
+               if v}
+    prev_id, next_id = evals.neighbours(run, item, **filters)
+    keep = {k: a[k] for k in ("verdict", "subset", "q", "dataset") if a.get(k)}
+    return render_template("evals/sample.html", run=run, sample=item, prev_id=prev_id, next_id=next_id, keep=keep)
 
 
 @bp.route("/<int:run_id>/export")

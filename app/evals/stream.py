@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from app.evals import bp
 from app.extensions import db
-from app.services import eval_reports, evals, runs
+from app.services import eval_reports, evals, log_text, runs
 
 MAX_SECONDS = 600  # the browser's EventSource reconnects, resuming the log from Last-Event-ID
 
@@ -34,6 +34,7 @@ def events(run_id: int):
             db.session.rollback()  # end the transaction: the next read sees the worker's commits
             current = evals.owned(user, run.id)
             lines, position = runs.read_log(current, position)
+            lines = log_text.readable(lines)
             if lines:
                 yield sse("log", {"lines": lines}, position)
             yield sse("status", eval_reports.run_json(current))

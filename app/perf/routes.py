@@ -3,7 +3,6 @@ export. Every lookup is scoped to the signed-in user (a foreign id answers 404).
 from __future__ import annotations
 
 import json
-import re
 import time
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
@@ -18,22 +17,17 @@ from app.models.run import STATUSES
 from app.perf import bp
 from app.perf.forms import PerfForm
 from app.queues import QueueUnavailable
-from app.services import endpoints, perf, perf_queue, runs
+from app.services import endpoints, log_text, perf, perf_queue, runs, stored_text
 from app.services.datasets import catalog
 from app.services.perf_report import COLUMNS, DEFINITIONS, PERCENTILES, SERIES, chart_data, compare as compare_runs
 from app.services.perf_report import csv_text, percentile, run_json
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def _readable(lines: list[str]) -> list[str]:
-    """Log lines without terminal colours and without the blank lines progress bars leave."""
-    return [text for text in (ANSI.sub("", line).rstrip() for line in lines) if text.strip()]
 SSE_SECONDS = 300  # one stream's length; the browser reconnects and resumes the log where it was
 
 
 def _state(run: PerfRun) -> dict:
-    return {"status": run.status, "note": run.status_note, "error": run.error, "done": run.progress_done,
+    return {"status": run.status, "note": stored_text.translate(run.status_note),
+            "error": stored_text.translate(log_text.readable_text(run.error)), "done": run.progress_done,
             "total": run.progress_total, "percent": run.progress_percent, "levels": len(run.levels)}
 
 
@@ -92,7 +86,8 @@ def show(run_id: int):
     run = perf.get_visible(current_user, run_id)
     lines, position = runs.read_log(run)
     others = db.session.scalars(perf.history(current_user, "succeeded").where(PerfRun.id != run.id).limit(50)).all()
-    return render_template("perf/run.html", run=run, log=_readable(lines[-500:]),
+    raw_log = log_text.readable(lines[-500:], raw=True) if current_user.is_admin else None
+    return render_template("perf/run.html", run=run, log=log_text.readable(lines[-500:]), raw_log=raw_log,
                            log_position=position, state=_state(run), chart=chart_data(run), others=others,
                            columns=COLUMNS, definitions=DEFINITIONS, percentiles=PERCENTILES, series=SERIES,
                            percentile=percentile, cancel_form=EmptyForm())
@@ -115,8 +110,9 @@ def events(run_id: int):
             db.session.rollback()  # a fresh read of the row
             current = db.session.get(PerfRun, run_id)
             lines, position = runs.read_log(current, position)
-            if _readable(lines):
-                data = json.dumps({"lines": _readable(lines)})
+            lines = log_text.readable(lines)
+            if lines:
+                data = json.dumps({"lines": lines})
                 yield f"id: {position}\nevent: log\ndata: {data}\n\n"
             state = _state(current)
             if state != last:

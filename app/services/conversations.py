@@ -137,11 +137,19 @@ def create(user: User, slots: Any, title: str | None = None) -> Conversation:
 
 
 def update_slots(conversation: Conversation, user: User, slots: Any) -> None:
-    """Change the model and settings of the existing slots (their number is fixed at creation); saved at once."""
+    """Change the settings of the existing slots, saved at once. Their number and models are fixed at creation
+    (a model no longer available may be replaced): answers of one chat always come from the same models."""
     clean = validate_slots(user, slots)
     if len(clean) != len(conversation.slots):
         raise ChatInvalid({"slots": str(_l("This conversation has %(n)d model(s); start a new chat to change "
                                            "how many.", n=len(conversation.slots)))})
+    current = {row.endpoint_id for row in conversation.slots if row.endpoint_id is not None}
+    live = {m.id for m in db.session.scalars(endpoints.live_query(user).where(ModelEndpoint.id.in_(current)))}
+    locked = {f"slots.{i}.model_id": str(_l("A chat keeps its models: start a new chat to compare other ones."))
+              for i, (row, item) in enumerate(zip(conversation.slots, clean))
+              if row.endpoint_id in live and item["endpoint"].id != row.endpoint_id}
+    if locked:
+        raise ChatInvalid(locked)
     for row, item in zip(conversation.slots, clean):
         _apply_slot(row, item)
     if db.session.dirty:

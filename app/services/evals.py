@@ -53,10 +53,11 @@ class EvalInvalid(ValueError):
         self.errors = errors
 
 
-def engine_state(name: str) -> tuple[bool, str]:
+def engine_state(name: str, user: User | None = None) -> tuple[bool, str]:
     """Whether some live worker can run the engine, with the reason when none can. The workers publish what they
     have (``runs.fleet``); with no worker alive at all, evalscope (which every worker carries: it is in the app's
-    own requirements) is accepted and the run waits in the queue until a worker starts."""
+    own requirements) is accepted and the run waits in the queue until a worker starts. The reasons name no server
+    path: a worker's own ``available()`` says what to install, in its log and on admin pages."""
     if name not in ENGINES:
         return False, str(_l("%(engine)s is not available in this installation yet.",
                              engine=ENGINE_LABELS.get(name, name)))
@@ -125,7 +126,7 @@ def build(user: User, data: dict) -> EvalRun:
     if needs_judge and judge is None and "judge_id" not in errors:
         errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
     engine = str(data.get("engine") or "evalscope")  # a list or an object names no engine
-    ok, why = engine_state(engine)
+    ok, why = engine_state(engine, user)
     if not ok:
         errors["engine"] = why
     prompt = data.get("judge_prompt") or ""
@@ -264,3 +265,17 @@ def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None) ->
         like = f"%{q}%"
         query = query.where(sa.or_(EvalSample.question.ilike(like), EvalSample.prediction.ilike(like)))
     return query
+
+
+def neighbours(run: EvalRun, sample: EvalSample, **filters) -> tuple[int | None, int | None]:
+    """Ids of the samples before and after ``sample`` in the list ``samples(run, **filters)`` shows."""
+    d, s, p = sample.dataset_id, sample.subset, sample.position
+    after = sa.or_(EvalSample.dataset_id > d, sa.and_(EvalSample.dataset_id == d, sa.or_(
+        EvalSample.subset > s, sa.and_(EvalSample.subset == s, EvalSample.position > p))))
+    before = sa.or_(EvalSample.dataset_id < d, sa.and_(EvalSample.dataset_id == d, sa.or_(
+        EvalSample.subset < s, sa.and_(EvalSample.subset == s, EvalSample.position < p))))
+    query = samples(run, **filters).with_only_columns(EvalSample.id)
+    nxt = db.session.scalar(query.where(after).limit(1))
+    prev = db.session.scalar(query.where(before).order_by(None).order_by(
+        EvalSample.dataset_id.desc(), EvalSample.subset.desc(), EvalSample.position.desc()).limit(1))
+    return prev, nxt

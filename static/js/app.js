@@ -1,4 +1,4 @@
-// EvalHub page helpers: theme, local times, confirmations, auto-submitting selects, the worker ping.
+// EvalHub page helpers: theme, the phone menu, stacked tables, local times, confirmations, auto-submitting selects, the worker ping.
 (function () {
   "use strict";
   const root = document.documentElement;
@@ -19,7 +19,8 @@
   function localTimes() {
     document.querySelectorAll("time[data-local]").forEach(function (el) {
       const d = new Date(el.getAttribute("datetime"));
-      if (!isNaN(d)) { el.title = el.textContent; el.textContent = d.toLocaleString(); }
+      // in the page's language (the user's choice), not the browser's; in the browser's time zone
+      if (!isNaN(d)) { el.title = el.textContent; el.textContent = d.toLocaleString(root.lang || undefined); }
     });
   }
 
@@ -31,6 +32,34 @@
     });
     document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
       sel.addEventListener("change", function () { sel.form.submit(); });
+    });
+  }
+
+  function navMenu() {
+    // The phone menu is a <details>: Enter/Space toggle it natively; Escape and a click elsewhere close it.
+    const menu = document.querySelector("details[data-nav-menu]");
+    if (!menu) return;
+    const summary = menu.querySelector("summary");
+    function sync() { summary.setAttribute("aria-expanded", menu.open ? "true" : "false"); }
+    menu.addEventListener("toggle", sync);
+    sync();
+    document.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape" && menu.open) { menu.open = false; summary.focus(); }
+    });
+    document.addEventListener("click", function (ev) {
+      if (menu.open && !menu.contains(ev.target)) menu.open = false;
+    });
+  }
+
+  function stackLabels() {
+    // Phones show each row of a .table-stack as a card: every cell is labelled with its column's heading.
+    document.querySelectorAll("table.table-stack").forEach(function (table) {
+      const heads = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+        return th.querySelector(".sr-only") ? "" : th.textContent.trim();
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.from(tr.children).forEach(function (td, i) { if (heads[i]) td.setAttribute("data-label", heads[i]); });
+      });
     });
   }
 
@@ -55,6 +84,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    initTheme(); localTimes(); confirmations(); pollPing();
+    initTheme(); navMenu(); stackLabels(); localTimes(); confirmations(); pollPing();
   });
 })();

@@ -2,6 +2,7 @@
 // as Markdown (through the sanitizer: chat_markdown.js).
 import { configure, copyText, renderMarkdown, sourceOf } from "./chat_markdown.js";
 import { failure as failureOf, postJSON as post, readEvents } from "./chat_stream.js";
+import { follow, keepInView, unfollow } from "./chat_follow.js";
 
 const cfg = JSON.parse(document.getElementById("chat-config").textContent);
 const S = cfg.strings;
@@ -132,7 +133,7 @@ function newTurn(start) {
   }
   transcript.querySelectorAll("[data-regenerate]").forEach((b) => { b.hidden = true; });
   transcript.append(block);
-  block.scrollIntoView({ block: "nearest" });
+  follow();
   return block;
 }
 
@@ -145,7 +146,7 @@ async function stream(url, body, regenerateSlot) {
   const paint = (slot) => {
     const s = live[slot];
     if (!s || s.frame) return;
-    s.frame = requestAnimationFrame(() => { s.frame = 0; renderMarkdown($("[data-md]", s.card), s.text); });
+    s.frame = requestAnimationFrame(() => { s.frame = 0; renderMarkdown($("[data-md]", s.card), s.text); keepInView(); });
   };
   try {
     await readEvents(response, (event, data) => {
@@ -182,6 +183,7 @@ async function stream(url, body, regenerateSlot) {
         $("[data-metrics]", s.card).textContent = metricsText(data.message);
         setStatus(s.card, data.message.status);
         $("[data-regenerate]", s.card).disabled = false;
+        keepInView();
       } else if (event === "end") {
         announce(S.done);
       }
@@ -192,6 +194,7 @@ async function stream(url, body, regenerateSlot) {
     });
     controller = null;
     clearTimeout(abortTimer);
+    unfollow();
   }
 }
 

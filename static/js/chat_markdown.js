@@ -17,13 +17,17 @@ export function renderMarkdown(el, text) {
   el.classList.remove("whitespace-pre-wrap");
   el.innerHTML = DOMPurify.sanitize(marked.parse(text || ""), { USE_PROFILES: { html: true } });
   el.querySelectorAll("pre").forEach((pre) => {
+    // the button sits on a bar of its own above the code, never over its first line
     const wrap = document.createElement("div");
-    wrap.className = "relative";
+    wrap.className = "rounded-box bg-base-200 my-2";
     pre.replaceWith(wrap);
+    const bar = document.createElement("div");
+    bar.className = "flex justify-end px-1 pt-1";
     const btn = document.createElement("button");
-    btn.type = "button"; btn.className = "btn btn-xs absolute top-1 right-1"; btn.textContent = labels.copyCode;
+    btn.type = "button"; btn.className = "btn btn-xs btn-ghost"; btn.textContent = labels.copyCode;
     btn.addEventListener("click", () => copyText(pre.textContent, btn));
-    wrap.append(pre, btn);
+    bar.append(btn);
+    wrap.append(bar, pre);
   });
 }
 

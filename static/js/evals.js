@@ -33,13 +33,48 @@
     update();
   }
 
+  function picker() {
+    // Search the datasets by name or format; chosen ones always stay in view.
+    const box = document.querySelector("[data-dataset-picker]");
+    if (!box) return;
+    const search = box.querySelector("#dataset-search");
+    const count = box.querySelector("#dataset-count");
+    const sets = Array.from(document.querySelectorAll("#dataset-list fieldset[data-dataset]"));
+    function update() {
+      const words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let shown = 0, chosen = 0;
+      sets.forEach(function (fs) {
+        const picked = fs.querySelector("[name=dataset_id]").checked;
+        const text = (fs.querySelector("legend").textContent + " " + fs.dataset.format).toLowerCase();
+        const match = picked || words.every(function (w) { return text.indexOf(w) >= 0; });
+        fs.hidden = !match;
+        shown += match ? 1 : 0;
+        chosen += picked ? 1 : 0;
+      });
+      count.textContent = count.dataset.template.replace("__S__", shown).replace("__T__", sets.length)
+        .replace("__C__", chosen);
+    }
+    box.hidden = false;
+    search.addEventListener("input", update);
+    search.addEventListener("keydown", function (ev) { if (ev.key === "Enter") ev.preventDefault(); });
+    document.getElementById("dataset-list").addEventListener("change", update);
+    update();
+  }
+
+  function duration(seconds) {
+    // "1m 5s", in the page's language (the template sits on the run box)
+    const box = document.getElementById("run-live");
+    const template = (box && box.dataset.duration) || "__M__m __S__s";
+    return template.replace("__M__", Math.floor(seconds / 60)).replace("__S__", seconds % 60);
+  }
+
   function elapsed(el) {
     if (!el) return;
     const started = el.dataset.started ? new Date(el.dataset.started) : null;
     if (!started) return;
     const end = el.dataset.finished ? new Date(el.dataset.finished) : new Date();
     const s = Math.max(0, Math.round((end - started) / 1000));
-    el.textContent = Math.floor(s / 60) + "m " + (s % 60) + "s";
+    el.textContent = duration(s);
   }
 
   function live() {
@@ -64,7 +99,7 @@
       bar.value = run.progress.done;
       box.querySelector("[data-progress-text]").textContent =
         run.progress.done + " / " + run.progress.total + " (" + run.progress.percent + "%)";
-      box.querySelector("[data-status]").textContent = run.status;
+      box.querySelector("[data-status]").textContent = JSON.parse(box.dataset.labels || "{}")[run.status] || run.status;
       const list = box.querySelector("[data-datasets]");
       list.textContent = "";
       Object.keys(run.progress.datasets || {}).forEach(function (name) {
@@ -74,10 +109,13 @@
         list.appendChild(li);
       });
       if (run.started_at) timeEl.dataset.started = run.started_at;
-      if (run.progress.total && run.progress.done && run.started_at && run.status === "running") {
+      const note = box.querySelector("[data-note]");
+      if (run.status === "running" && run.progress.total && run.progress.done >= run.progress.total) {
+        note.textContent = note.dataset.finishing; // every answer is in: the engine scores and saves
+      } else if (run.progress.total && run.progress.done && run.started_at && run.status === "running") {
         const spent = (new Date() - new Date(run.started_at)) / 1000;
-        const left = Math.round(spent * (run.progress.total - run.progress.done) / run.progress.done);
-        box.querySelector("[data-note]").textContent = "ETA ~" + Math.floor(left / 60) + "m " + (left % 60) + "s";
+        const left = Math.max(1, Math.round(spent * (run.progress.total - run.progress.done) / run.progress.done));
+        note.textContent = note.dataset.eta.replace("__T__", duration(left));
       }
     });
     source.addEventListener("end", function () {
@@ -87,5 +125,5 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { estimate(); live(); });
+  document.addEventListener("DOMContentLoaded", function () { estimate(); picker(); live(); });
 })();

@@ -51,7 +51,7 @@
       const badge = document.createElement("span");
       badge.className = "badge " + (BADGES[s.status] || "badge-ghost");
       badge.dataset.status = s.status;
-      badge.textContent = s.status;
+      badge.textContent = JSON.parse(root.dataset.labels || "{}")[s.status] || s.status;
       status.append(badge);
       root.dataset.status = s.status;
       show(note, s.note);

@@ -16,6 +16,7 @@ from config import BASE_DIR
 from tests.services import stop_process, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}  # a common phone's viewport, in CSS pixels
 ARTIFACTS = BASE_DIR / "test-artifacts"
 
 
@@ -84,4 +85,14 @@ def page(browser, live_server, request):
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page in a phone-sized viewport (390 px wide)."""
+    context = browser.new_context(base_url=live_server, viewport=PHONE)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
     context.close()

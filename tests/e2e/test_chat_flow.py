@@ -115,6 +115,8 @@ def test_stop_and_markdown_that_cannot_run_script(page, make_user, fake_llm):
     expect(card.locator("strong")).to_have_text("bold")
     expect(card.locator("pre code")).to_contain_text("print('hi')")
     expect(card.get_by_role("button", name="Copy code")).to_be_visible()
+    button, code = card.get_by_role("button", name="Copy code").bounding_box(), card.locator("pre code").bounding_box()
+    assert button["y"] + button["height"] <= code["y"], "the Copy code button covers the code's first line"
     expect(card).to_contain_text("<script>window.__pwned = 1</script>")  # shown as text
     assert card.locator("script, img").count() == 0
     assert page.evaluate("window.__pwned") is None
