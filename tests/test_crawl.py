@@ -17,11 +17,6 @@ OBJECT_ARGS = ("dataset_id", "row_id", "run_id", "sample_id", "endpoint_id", "co
 ROLES = {"owner": "alice", "stranger": "bob", "admin": "admin", "anonymous": None}
 #: (role, endpoint) -> why it still fails; strict=False: once fixed, the case passes (XPASS) and can be dropped.
 KNOWN = {
-    ("owner", "evals.samples"): "issue #11 crawl: /evals/<id>/samples past 50 samples raises a pagination "
-                                "BuildError (500); fixed by another helper",
-    ("owner", "evals.export"): "issue #11 crawl: the evaluation CSV export answers 500; fixed by another helper",
-    ("owner", "api.export_eval"): "issue #11 crawl: the evaluation CSV export fails while streaming (an HTML 500 "
-                                  "even on the API); fixed by another helper",
 }
 
 

@@ -56,7 +56,7 @@ def _finished_run(owner, main, judge, mcq, qa):
             by_subset.setdefault(r.get("subset", "default"), []).append(r)
         for name, items in by_subset.items():
             subsets.append({"dataset_id": sel["dataset_id"], "dataset_name": sel["name"], "format": sel["format"],
-                            "subset": name, "rows": items})
+                            "subset": name, "total": len(items)})
             for pos, r in enumerate(items):
                 right = pos % 3 != 2
                 rows.append({"run_id": run.id, "dataset_id": sel["dataset_id"], "dataset_name": sel["name"],
@@ -67,7 +67,7 @@ def _finished_run(owner, main, judge, mcq, qa):
                              "judge_rationale": '{"verdict": "A"}' if sel["format"] == "qa" else None,
                              "latency_ms": 420.0, "prompt_tokens": 88, "completion_tokens": 12, "error": None})
     db.session.add_all(EvalSample(**r) for r in rows)
-    run.summary = summarize(rows, {"subsets": subsets})
+    run.summary = summarize(rows, subsets)
     run.score = run.summary["overall"]["score"]
     db.session.commit()
     return run

@@ -41,8 +41,6 @@ def test_the_dataset_picker_searches_and_shows_subsets_of_chosen_datasets_only(p
     assert radius < box["width"] / 3, "checkboxes are squares with rounded corners, not circles"
 
 
-@pytest.mark.xfail(reason="the form keeping its values after an error is h12a's fix (app/evals/routes.py, forms); "
-                          "passes once that branch is merged", strict=False)
 def test_the_evaluation_form_keeps_every_field_after_a_validation_error(phone, make_user, fake_llm):
     _setup(make_user, fake_llm, n_extra=2)
     sign_in(phone, "fay", "fay-pass-123")
@@ -58,7 +56,7 @@ def test_the_evaluation_form_keeps_every_field_after_a_validation_error(phone, m
         phone.get_by_label(label, exact=True).fill(value)
     phone.get_by_label("Concurrency").fill("20")  # above the model's limit (8): refused
     phone.get_by_role("button", name="Start evaluation").click()
-    expect(phone.get_by_text("allows at most")).to_be_visible()
+    expect(phone.locator("#concurrency-error").get_by_text("allows at most")).to_be_visible()
     expect(phone.get_by_label("Model to evaluate")).to_have_value(
         phone.get_by_label("Model to evaluate").locator("option", has_text="Form model").get_attribute("value"))
     fs = _fieldset(phone, "Arithmetic quiz")
@@ -67,6 +65,7 @@ def test_the_evaluation_form_keeps_every_field_after_a_validation_error(phone, m
     expect(fs.locator("select[name^=split-]")).to_have_value("test")
     expect(fs.locator("input[name^=limit-]")).to_have_value("3")
     for label, value in (("Temperature", "0.7"), ("Max tokens", "256"), ("top_p", "0.9"),
-                         ("Time limit (minutes)", "30"), ("Concurrency", "20")):
+                         ("Time limit (minutes)", "30")):
         expect(phone.get_by_label(label, exact=True)).to_have_value(value)
+    expect(phone.locator("#concurrency")).to_have_value("20")  # its label now carries the error too
     expect(phone.locator("#request-estimate")).to_contain_text("about 3 model requests")
