@@ -237,3 +237,21 @@ def test_each_failed_sample_keeps_its_own_reason(user, fake_llm, worker):
         sa.select(EvalSample).where(EvalSample.run_id == run.id, EvalSample.verdict == "error"))}
     assert set(errors) == {"Q1", "Q4"}
     assert "boom-1" in errors["Q1"] and "boom-4" in errors["Q4"] and "boom-4" not in errors["Q1"]
+
+
+def test_pages_never_reap_the_workers_maintenance_does(app, client, user, fake_llm):
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+    from app.services.runs import maintenance
+    m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
+    d = h.dataset(user, h.mcq_rows(2), "mcq", "Tiny")
+    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}])
+    app.config["RUN_DEAD_AFTER_SECONDS"] = 5  # here only: a live worker (20 s) leaves this run alone
+    stale = utcnow() - timedelta(seconds=10)
+    runs.transition(run, ("queued",), "running", started_at=stale, heartbeat_at=stale)  # its worker went silent
+    for path in (f"/evals/{run.id}", "/evals/", f"/evals/{run.id}/samples"):
+        assert client.get(path).status_code == 200
+    assert rh.fresh(run.id).status == "running"  # a page read changes nothing
+    done = wait_for(maintenance.tick, timeout=10, message="the maintenance lock")  # a worker may hold it a moment
+    assert done["reaped"] == 1 and rh.fresh(run.id).status == "failed"
