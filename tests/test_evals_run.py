@@ -61,7 +61,11 @@ def test_mcq_accuracy_is_exactly_the_known_fraction(client, user, worker, mcq_se
     assert "70.0%" in page and "Known MCQ" in page and "evalscope" in page
     wrong_page = client.get(f"/evals/{run.id}/samples?verdict=wrong").data.decode()
     assert wrong_page.count('data-verdict="wrong"') == 3 and 'data-verdict="correct"' not in wrong_page
-    assert "ANSWER: C" in client.get(f"/evals/{run.id}/samples/{wrong[0].id}").data.decode()
+    sample_page = client.get(f"/evals/{run.id}/samples/{wrong[0].id}").data.decode()
+    assert "ANSWER: C" in sample_page
+    sent = re.search(r"<pre[^>]*data-prompt>(.*?)</pre>", sample_page, re.S).group(1)
+    assert "[user]" in sent and wrong[0].question.split("\n")[0] in sent  # the exact messages evalscope sent,
+    assert "ANSWER: [LETTER]" in sent  # its answer-format instruction included
 
     rows = list(csv.DictReader(io.StringIO(client.get(f"/evals/{run.id}/export?format=csv").data.decode())))
     assert len(rows) == 10 and sum(r["verdict"] == "correct" for r in rows) == 7

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import EvalSample
 from app.queues import QueueUnavailable
 from app.services import endpoints, eval_reports, evals, log_text, runs
+from app.services.eval_prompts import prompt_sent
 from app.services.datasets import catalog
 
 
@@ -113,7 +114,8 @@ def sample(run_id: int, sample_id: int):
                if v}
     prev_id, next_id = evals.neighbours(run, item, **filters)
     keep = {k: a[k] for k in ("verdict", "subset", "q", "dataset") if a.get(k)}
-    return render_template("evals/sample.html", run=run, sample=item, prev_id=prev_id, next_id=next_id, keep=keep)
+    return render_template("evals/sample.html", run=run, sample=item, prev_id=prev_id, next_id=next_id, keep=keep,
+                           prompt=prompt_sent(item.engine_record))
 
 
 @bp.route("/<int:run_id>/export")
