@@ -38,12 +38,14 @@ def engine_alive(run) -> bool:
     return False
 
 
-def assert_each_sample_once_and_judged_once(run, fake_llm, n):
+def assert_each_sample_once_and_judged_once(run, fake_llm, n, in_flight=1):
+    """Every sample stored once with its right verdict; every answer judged, again only when its judgement was in
+    flight at the cancel (at most ``in_flight`` of them: the run's concurrency)."""
     samples = db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id)).all()
     assert sorted(s.position for s in samples) == list(range(n))
     assert [s.verdict for s in sorted(samples, key=lambda s: s.position)] == ["correct", "wrong"] * (n // 2)
     judged = Counter(p.split("[Question]")[1].split("\n")[1] for p in h.judge_requests(fake_llm, "judge-bot"))
-    assert len(judged) == n and set(judged.values()) == {1}, judged
+    assert len(judged) == n and sum(c - 1 for c in judged.values()) <= in_flight, judged
 
 
 def test_cancel_keeps_finished_samples_and_resume_completes(client, user, worker, fake_llm):
