@@ -72,9 +72,10 @@ def submit(user, **values) -> EvalRun:
 
 
 def judge_requests(fake_llm, model_name: str) -> list[str]:
-    """The predicted answers the judge was asked about, one per judge request."""
+    """The predicted answers the judge was asked about, one per judge request (a request cut off by a cancel
+    before its body arrived has no JSON and counts as none)."""
     return [r["json"]["messages"][-1]["content"] for r in fake_llm.requests
-            if r["path"].endswith("/chat/completions") and r["json"].get("model") == model_name]
+            if r["path"].endswith("/chat/completions") and (r["json"] or {}).get("model") == model_name]
 
 
 def count_runs() -> int:

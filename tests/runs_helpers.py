@@ -55,7 +55,7 @@ def asked(fake_llm, model_name: str, marker: str = r"\[Q(\d+)\]") -> Counter:
     """How many times the fake server was asked each tagged question by ``model_name``."""
     counts: Counter = Counter()
     for r in fake_llm.requests:
-        if r["path"].endswith("/chat/completions") and r["json"].get("model") == model_name:
+        if r["path"].endswith("/chat/completions") and (r["json"] or {}).get("model") == model_name:
             tags = re.findall(marker, r["json"]["messages"][-1]["content"])
             if tags:
                 counts[int(tags[0])] += 1
