@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.engines.evalscope_eval import EvalscopeEvalEngine
 from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
-from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
+from app.models import Dataset, EvalRun, EvalRunDataset, EvalSample, ModelEndpoint, User
 from app.services import endpoints, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
@@ -154,7 +154,8 @@ def build(user: User, data: dict) -> EvalRun:
         raise EvalInvalid(errors)
     return EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
                    engine_version=fleet.engine_version(engine), judge_endpoint_id=judge.id if judge else None,
-                   judge_name=judge.name if judge else None, params=params)
+                   judge_name=judge.name if judge else None, params=params,
+                   selections=[EvalRunDataset.of(s) for s in selections])
 
 
 def _model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:

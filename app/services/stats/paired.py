@@ -63,7 +63,7 @@ def compare_paired(a: Sequence[float], b: Sequence[float], seed: int = SEED) -> 
     diff = (sum(b) - sum(a)) / n if n else 0.0
     p_value = mcnemar_exact(only_a, only_b) if binary else sign_flip(a, b, seed=seed)
     low, high = paired_bootstrap(a, b, seed=seed)
-    verdict = "within_noise" if n == 0 or p_value >= ALPHA or diff == 0 else ("improved" if diff > 0 else "regressed")
+    verdict = "within noise" if n == 0 or p_value >= ALPHA or diff == 0 else ("improved" if diff > 0 else "regressed")
     return {"n": n, "both_right": both, "only_a": only_a, "only_b": only_b, "both_wrong": n - both - only_a - only_b,
             "diff": round(diff, 6), "diff_ci": [round(low, 6), round(high, 6)], "p_value": round(p_value, 6),
             "test": "mcnemar_exact" if binary else "sign_flip", "verdict": verdict}
