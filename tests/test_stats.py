@@ -42,7 +42,7 @@ def test_sign_flip_is_exact_for_few_differences():
 
 def test_paired_verdicts():
     same = stats.compare_paired([1] * 200, [1] * 197 + [0] * 3)
-    assert same["verdict"] == "within_noise" and same["only_a"] == 3 and same["p_value"] == pytest.approx(0.25)
+    assert same["verdict"] == "within noise" and same["only_a"] == 3 and same["p_value"] == pytest.approx(0.25)
     better = stats.compare_paired([0] * 30 + [1] * 170, [1] * 200)
     assert better["verdict"] == "improved" and better["diff"] == pytest.approx(0.15)
     assert better["diff_ci"][0] > 0 and better["p_value"] < 0.001
