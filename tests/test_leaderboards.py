@@ -69,3 +69,15 @@ def test_paired_verdicts_within_noise_improved_regressed(client, user, api_heade
     for bad in ("", f"{p.id}", "a,b", f"{p.id},{p.id}"):
         r400 = client.get(f"/api/v1/evals/compare?runs={bad}", headers=hd)
         assert r400.status_code == 400 and r400.get_json()["error"]["code"] == "bad_request"
+
+
+def test_report_chart_is_a_radar_for_3_to_12_subsets_else_bars():
+    from app.models import EvalRun
+    from app.services import eval_reports
+
+    def chart(n: int):
+        subsets = [{"name": f"s{i}", "score": i / 20} for i in range(n)]
+        return eval_reports.subset_chart(EvalRun(summary={"datasets": [{"name": "D", "subsets": subsets}]}))
+    assert chart(1) is None and chart(2)["type"] == "bar" and chart(13)["type"] == "bar"
+    assert chart(3) == {"type": "radar", "labels": ["s0", "s1", "s2"], "scores": [0.0, 5.0, 10.0]}
+    assert chart(12)["type"] == "radar"

@@ -64,7 +64,8 @@ def show(run_id: int):
     log_lines, _next = runs.read_log(run, 0) if run.owner_id == current_user.id else ([], 0)
     return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
                            requests=evals.request_count(run.params), mine=run.owner_id == current_user.id,
-                           interval=None if run.is_active else eval_reports.score_interval(run))
+                           interval=None if run.is_active else eval_reports.score_interval(run),
+                           chart=eval_reports.subset_chart(run))
 
 
 @bp.route("/<int:run_id>/<any(publish, unpublish):action>", methods=["POST"])

@@ -44,6 +44,18 @@ def score_interval(run: EvalRun) -> dict | None:
     return stats.mean_interval(scores, seed=run.id) if scores else None
 
 
+def subset_chart(run: EvalRun) -> dict | None:
+    """The report's per-subset chart (static/js/evals.js draws it): a radar for 3 to 12 subsets, else bars;
+    scores in percent. None when the run has fewer than two scored subsets."""
+    datasets = (run.summary or {}).get("datasets", [])
+    parts = [((f"{d['name']} / " if len(datasets) > 1 else "") + s["name"], s["score"])
+             for d in datasets for s in d["subsets"] if s["score"] is not None]
+    if len(parts) < 2:
+        return None
+    return {"type": "radar" if 3 <= len(parts) <= 12 else "bar", "labels": [p[0] for p in parts],
+            "scores": [round(p[1] * 100, 2) for p in parts]}
+
+
 def sample_json(sample: EvalSample) -> dict:
     return {"id": sample.id, **{c: getattr(sample, c) for c in SAMPLE_COLUMNS}}
 
