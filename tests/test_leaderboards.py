@@ -81,3 +81,21 @@ def test_report_chart_is_a_radar_for_3_to_12_subsets_else_bars():
     assert chart(1) is None and chart(2)["type"] == "bar" and chart(13)["type"] == "bar"
     assert chart(3) == {"type": "radar", "labels": ["s0", "s1", "s2"], "scores": [0.0, 5.0, 10.0]}
     assert chart(12)["type"] == "radar"
+
+
+def test_history_filters_by_dataset_through_the_selection_rows(client, user, worker, fake_llm, api_headers):
+    d, other = h.dataset(user, lh.rows(4), "mcq", "Four"), h.dataset(user, lh.rows(6), "mcq", "Six")
+    run = lh.run_model(user, fake_llm, d, "Model P", 2)
+    assert [(s.dataset_id, s.version, s.subsets, s.split, s.sample_limit) for s in run.selections] == \
+        [(d.id, 1, "", None, None)]
+    hd = api_headers(user)
+    assert [r["id"] for r in client.get(f"/api/v1/evals?dataset={d.id}", headers=hd).get_json()["items"]] == [run.id]
+    assert client.get(f"/api/v1/evals?dataset={other.id}", headers=hd).get_json()["total"] == 0
+
+
+def test_openapi_documents_the_new_routes(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/leaderboards", "/leaderboards/{dataset_id}", "/evals/compare", "/evals/{id}/publish",
+                 "/evals/{id}/unpublish"):
+        assert path in paths, path
+    assert "verdict" in str(paths["/evals/compare"]) or "Comparison" in str(paths["/evals/compare"])

@@ -226,8 +226,7 @@ def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Selec
     if status:
         query = query.where(EvalRun.status == status)
     if dataset_id:
-        # params is JSON text written by json.dumps: each selection starts with its "dataset_id" key
-        query = query.where(sa.cast(EvalRun.params, sa.Text).contains(f'"dataset_id": {int(dataset_id)},'))
+        query = query.where(EvalRun.selections.any(EvalRunDataset.dataset_id == int(dataset_id)))
     return query
 
 
