@@ -60,9 +60,7 @@ def _backfill(table):
 
 
 def downgrade():
-    with op.batch_alter_table('eval_run_dataset', schema=None) as batch_op:
-        batch_op.drop_index('ix_eval_run_dataset_dataset')
-    op.drop_table('eval_run_dataset')
+    op.drop_table('eval_run_dataset')  # its indexes go with it (MySQL keeps one a foreign key needs)
     with op.batch_alter_table('eval_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_eval_run_published'))
         batch_op.drop_column('published_at')
