@@ -18,6 +18,7 @@ def test_mcnemar_exact_p_values():
     assert stats.mcnemar_exact(2, 10) == stats.mcnemar_exact(10, 2)
     assert stats.mcnemar_exact(3, 0) == pytest.approx(0.25)
     assert stats.mcnemar_exact(0, 0) == 1.0
+    assert stats.mcnemar_exact(5000, 5100) == pytest.approx(0.324582, abs=1e-6)  # scipy.stats.binomtest(5000, 10100)
 
 
 def test_seeded_bootstrap_is_reproducible_and_covers_the_mean():

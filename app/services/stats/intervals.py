@@ -28,14 +28,22 @@ def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return float(low), float(high)
 
 
+def resampled_means(data: np.ndarray, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """The means of ``resamples`` seeded resamples (with replacement) of ``data``, drawn in blocks of about a
+    million values so a large run does not hold every resample in memory at once."""
+    rng = np.random.default_rng(seed)
+    block = max(1, min(resamples, 1_000_000 // max(1, data.size)))
+    means = [data[rng.integers(0, data.size, size=(min(block, resamples - start), data.size))].mean(axis=1)
+             for start in range(0, resamples, block)]
+    return np.concatenate(means)
+
+
 def bootstrap_mean(scores: Sequence[float], resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float]:
     """A seeded percentile-bootstrap 95% interval of the mean: the same scores and seed give the same interval."""
     data = np.asarray(scores, dtype=float)
     if data.size == 0:
         return 0.0, 1.0
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, data.size, size=(resamples, data.size))].mean(axis=1)
-    return percentile_interval(means)
+    return percentile_interval(resampled_means(data, resamples, seed))
 
 
 def is_binary(scores: Sequence[float]) -> bool:
