@@ -34,6 +34,7 @@ def test_board_ranks_models_with_intervals_containing_the_truth(client, user, ap
     page = client.get(f"/leaderboards/{d.id}").data.decode()
     assert page.count('data-rank="2"') == 2 and 'data-rank="1"' in page and f'data-apart="{small.id}"' in page
     assert "85.0%" in page and "79.4%" in page  # R's score and its Wilson lower bound (170/200: 0.794)
+    assert f"runs={r.id},{q.id},{p.id}" in page.replace("%2C", ",")  # compare the board's runs, best first
     assert "Two hundred" in client.get("/leaderboards/").data.decode()
 
 
