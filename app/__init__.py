@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from app.datasets import bp as datasets_bp
     from app.endpoints import bp as models_bp
     from app.evals import bp as evals_bp
+    from app.leaderboards import bp as leaderboards_bp
     from app.main import bp as main_bp
     from app.perf import bp as perf_bp
 
@@ -67,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(chat_bp, url_prefix="/chat")
     app.register_blueprint(models_bp, url_prefix="/models")
     app.register_blueprint(evals_bp, url_prefix="/evals")
+    app.register_blueprint(leaderboards_bp, url_prefix="/leaderboards")
     app.register_blueprint(perf_bp, url_prefix="/perf")
     app.register_blueprint(datasets_bp, url_prefix="/datasets")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -57,7 +57,9 @@ def _seed(fake_llm) -> tuple[dict, dict]:
         "evals.samples": ["?page=2", "?page=3", "?verdict=wrong", "?subset=logic"],
         "api.eval_samples": ["?page=2&per_page=25", "?verdict=wrong"],
         "api.list_rows": ["?page=2&per_page=50", "?subset=logic"], "api.list_evals": ["?status=succeeded"],
-        "evals.compare": [f"?runs={run.id}"], "perf.compare": [f"?run={p}", f"?a={p}&b={p}"],
+        "evals.compare": [f"?runs={run.id}", f"?runs={run.id},{run.id + 1}"],
+        "api.compare_evals": [f"?runs={run.id},{run.id + 1}", f"?runs={run.id}"],
+        "leaderboards.show": ["?subset=logic", f"?run={run.id}"], "api.get_leaderboard": ["?subset=logic"], "perf.compare": [f"?run={p}", f"?a={p}&b={p}"],
         "chat.new": [f"?model={m}"], "perf.create": [f"?from={p}", f"?model={m}"], "evals.create": [f"?from={run.id}"],
     }
     return ids, token_of

@@ -53,3 +53,25 @@ def test_audit_events_of_the_current_user_proxy_are_renamed_to_user(empty_db_app
     upgrade(directory=MIGRATIONS)
     with db.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT target_type FROM audit_event")) == "user"
+
+
+def test_run_selections_are_filled_from_params(empty_db_app):
+    upgrade(directory=MIGRATIONS, revision="0008")
+    params = ('{"datasets": [{"dataset_id": 1, "version": 2, "subsets": ["b", "a"], "split": "test", "limit": 5}, '
+              '{"dataset_id": 99, "version": 1, "subsets": [], "split": null, "limit": null}]}')
+    now = "'2026-01-01 00:00:00'"
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO user (id, username, password_hash, role, active, session_nonce, created_at)"
+                             f" VALUES (1, 'u', 'x', 'user', 1, 'n', {now})"))
+        conn.execute(sa.text("INSERT INTO dataset (id, owner_id, name, description, format, current_version, "
+                             f"dataset_info, created_at, updated_at) VALUES (1, 1, 'd', '', 'mcq', 2, '{{}}', {now}, {now})"))
+        conn.execute(sa.text(
+            "INSERT INTO eval_run (id, engine, sample_errors, status, params, progress_done, progress_total, attempts, "
+            f"cancel_requested, created_at, endpoint_name, owner_id) VALUES (1, 'evalscope', 0, 'succeeded', :p, 0, 0, "
+            f"0, 0, {now}, 'm', 1)"), {"p": params})
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT run_id, dataset_id, version, subsets, split, sample_limit "
+                                    "FROM eval_run_dataset")).all()
+        published = conn.scalar(sa.text("SELECT published FROM eval_run"))
+    assert [tuple(r) for r in rows] == [(1, 1, 2, "a,b", "test", 5)] and not published  # dataset 99 is gone

@@ -11,7 +11,7 @@ from app.api.evals_spec import document_evals
 from app.extensions import db
 from app.models import EvalRun
 from app.queues import QueueUnavailable
-from app.services import eval_reports, evals, evals_evalscope, runs
+from app.services import eval_compare, eval_reports, eval_sharing, evals, evals_evalscope, runs
 from app.services.validation import number
 
 WAIT_MAX_SECONDS = 3600
@@ -52,12 +52,32 @@ def list_evals():
 
 @bp.route("/evals/<int:run_id>")
 def get_eval(run_id: int):
-    return jsonify(eval_reports.run_json(evals.owned(g.api_user, run_id)))
+    return jsonify(eval_reports.run_json(eval_sharing.readable(g.api_user, run_id)))
+
+
+@bp.route("/evals/compare")
+def compare_evals():
+    """Paired verdicts of 2-5 runs (``runs=A,B[,C]``: the user's own or published)."""
+    try:
+        ids = eval_compare.parse_ids(request.args.getlist("runs"))
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", str(exc), {"runs": str(exc)}) from exc
+    return jsonify(eval_compare.compare([eval_sharing.readable(g.api_user, i) for i in ids]))
+
+
+@bp.route("/evals/<int:run_id>/<any(publish, unpublish):action>", methods=["POST"])
+def share_eval(run_id: int, action: str):
+    run = evals.owned(g.api_user, run_id)
+    try:
+        eval_sharing.set_published(run, g.api_user, action == "publish")
+    except eval_sharing.ShareError as exc:
+        raise ApiError(409, "conflict", str(exc), {"status": str(exc)}) from exc
+    return jsonify(eval_reports.run_json(run))
 
 
 @bp.route("/evals/<int:run_id>/samples")
 def eval_samples(run_id: int):
-    run = evals.owned(g.api_user, run_id)
+    run = eval_sharing.readable(g.api_user, run_id)
     a = request.args
     page = db.paginate(evals.samples(run, a.get("verdict"), a.get("subset"), a.get("q"), a.get("dataset", type=int)),
                        max_per_page=500)
@@ -84,7 +104,7 @@ def resume_eval(run_id: int):
 
 @bp.route("/evals/<int:run_id>/export")
 def export_eval(run_id: int):
-    run = evals.owned(g.api_user, run_id)
+    run = eval_sharing.readable(g.api_user, run_id)
     try:
         return eval_reports.export_response(run, request.args.get("format", "json"))
     except ValueError as exc:

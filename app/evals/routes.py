@@ -10,7 +10,7 @@ from app.evals.forms import form_values
 from app.extensions import db
 from app.models import EvalSample
 from app.queues import QueueUnavailable
-from app.services import endpoints, eval_reports, evals, log_text, runs
+from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs
 from app.services.eval_prompts import prompt_sent
 from app.services.datasets import catalog
 
@@ -61,11 +61,29 @@ def create():
 @bp.route("/<int:run_id>")
 @login_required
 def show(run_id: int):
-    run = evals.owned(current_user, run_id)
-    log_lines, _next = runs.read_log(run, 0)
-    raw_log = log_text.readable(log_lines[-200:], raw=True) if current_user.is_admin else None
+    run = eval_sharing.readable(current_user, run_id)
+    mine = run.owner_id == current_user.id
+    log_lines, _next = runs.read_log(run, 0) if mine else ([], 0)
+    raw_log = log_text.readable(log_lines[-200:], raw=True) if current_user.is_admin and mine else None
     return render_template("evals/run.html", run=run, log_lines=log_text.readable(log_lines[-200:]),
-                           raw_log=raw_log, log_next=_next, requests=evals.request_count(run.params))
+                           raw_log=raw_log, log_next=_next, requests=evals.request_count(run.params), mine=mine,
+                           interval=None if run.is_active else eval_reports.score_interval(run),
+                           chart=eval_reports.subset_chart(run))
+
+
+@bp.route("/<int:run_id>/<any(publish, unpublish):action>", methods=["POST"])
+@login_required
+def share(run_id: int, action: str):
+    """Publish (a read-only report for every user, listed on the leaderboards) or unpublish the owner's run."""
+    run = evals.owned(current_user, run_id)
+    try:
+        eval_sharing.set_published(run, current_user, action == "publish")
+    except eval_sharing.ShareError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Published: every user can open this report and see it on the leaderboards.") if run.published
+              else _("Unpublished: only you can see this evaluation."), "success")
+    return redirect(url_for("evals.show", run_id=run.id))
 
 
 @bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])
@@ -94,7 +112,7 @@ def act(run_id: int, action: str):
 @bp.route("/<int:run_id>/samples")
 @login_required
 def samples(run_id: int):
-    run = evals.owned(current_user, run_id)
+    run = eval_sharing.readable(current_user, run_id)
     a = request.args
     query = evals.samples(run, a.get("verdict"), a.get("subset"), a.get("q", "").strip() or None,
                           a.get("dataset", type=int))
@@ -106,7 +124,7 @@ def samples(run_id: int):
 @bp.route("/<int:run_id>/samples/<int:sample_id>")
 @login_required
 def sample(run_id: int, sample_id: int):
-    run = evals.owned(current_user, run_id)
+    run = eval_sharing.readable(current_user, run_id)
     item = db.first_or_404(db.select(EvalSample).where(EvalSample.id == sample_id, EvalSample.run_id == run.id))
     a = request.args  # the list's filters: previous / next walk the same list
     filters = {k: v for k, v in {"verdict": a.get("verdict"), "subset": a.get("subset"),
@@ -121,7 +139,7 @@ def sample(run_id: int, sample_id: int):
 @bp.route("/<int:run_id>/export")
 @login_required
 def export(run_id: int):
-    run = evals.owned(current_user, run_id)
+    run = eval_sharing.readable(current_user, run_id)
     try:
         return eval_reports.export_response(run, request.args.get("format", "csv"))
     except ValueError:
@@ -131,9 +149,10 @@ def export(run_id: int):
 @bp.route("/compare")
 @login_required
 def compare():
-    ids = [i for i in request.args.getlist("runs", type=int)][:5]
-    chosen = [evals.owned(current_user, i) for i in ids]
-    if len(chosen) < 2:
+    try:
+        ids = eval_compare.parse_ids(request.args.getlist("runs"))
+    except ValueError:
         flash(_("Pick two or more finished runs to compare."), "info")
         return redirect(url_for("evals.index"))
-    return render_template("evals/compare.html", runs=chosen, result=eval_reports.compare(chosen))
+    chosen = [eval_sharing.readable(current_user, i) for i in ids]
+    return render_template("evals/compare.html", runs=chosen, result=eval_compare.compare(chosen))

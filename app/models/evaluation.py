@@ -31,9 +31,47 @@ class EvalRun(RunMixin, db.Model):
     score: so.Mapped[Optional[float]] = so.mapped_column()
     sample_errors: so.Mapped[int] = so.mapped_column(default=0)
     rerun_of_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("eval_run.id", ondelete="SET NULL"))
+    #: Published by its owner: a read-only report every user may open, listed on the leaderboards.
+    published: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false(), index=True)
+    published_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+    selections: so.Mapped[list["EvalRunDataset"]] = so.relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True, order_by="EvalRunDataset.id")
 
     samples: so.WriteOnlyMapped["EvalSample"] = so.relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class EvalRunDataset(db.Model):
+    """One dataset selection of a run (the rows of ``params['datasets']``): "the runs on this dataset" is a join,
+    and runs are comparable on a leaderboard when they read the same version and the same sample set."""
+
+    __tablename__ = "eval_run_dataset"
+    __table_args__ = (sa.UniqueConstraint("run_id", "dataset_id", name="uq_eval_run_dataset_run"),
+                      sa.Index("ix_eval_run_dataset_dataset", "dataset_id", "version"))
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    run_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("eval_run.id", ondelete="CASCADE"))
+    dataset_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("dataset.id", ondelete="CASCADE"))
+    version: so.Mapped[int] = so.mapped_column()
+    #: The chosen subsets, sorted and comma-joined ("" = every subset).
+    subsets: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    split: so.Mapped[Optional[str]] = so.mapped_column(sa.String(128))
+    sample_limit: so.Mapped[Optional[int]] = so.mapped_column()
+
+    run: so.Mapped[EvalRun] = so.relationship(back_populates="selections")
+
+    @classmethod
+    def of(cls, selection: dict) -> "EvalRunDataset":
+        """The row of one ``params['datasets']`` entry."""
+        return cls(dataset_id=selection["dataset_id"], version=selection["version"],
+                   subsets=",".join(sorted(selection.get("subsets") or [])), split=selection.get("split"),
+                   sample_limit=selection.get("limit"))
+
+    @property
+    def sample_set(self) -> tuple:
+        """What makes two runs' samples the same: version, subsets, split and limit."""
+        return self.version, self.subsets, self.split, self.sample_limit
 
 
 class EvalSample(db.Model):

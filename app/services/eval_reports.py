@@ -1,4 +1,4 @@
-"""Reading finished evaluations: exports (CSV, JSON, XLSX) and comparisons of runs on the same dataset."""
+"""Reading finished evaluations: the JSON view of a run and its samples, exports (CSV, JSON, XLSX)."""
 from __future__ import annotations
 
 import io
@@ -9,11 +9,14 @@ from flask import Response, stream_with_context
 
 from app.extensions import db
 from app.models import EvalRun, EvalSample
+from app.services import stats
 from app.services.cells import CsvWriter, xlsx_cell
 
 SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
                   "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
                   "completion_tokens", "error")
+#: Samples that carry a score (errors and answers still waiting for their verdict do not).
+SCORED = sa.and_(EvalSample.verdict.in_(("correct", "wrong")), EvalSample.score.is_not(None))
 
 
 def run_json(run: EvalRun) -> dict:
@@ -27,12 +30,30 @@ def run_json(run: EvalRun) -> dict:
         "judge_prompt": run.params.get("judge_prompt"),
         "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent,
                      "datasets": (run.summary or {}).get("progress", {})},
-        "score": run.score, "sample_errors": run.sample_errors,
+        "score": run.score, "sample_errors": run.sample_errors, "published": run.published,
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
+
+
+def score_interval(run: EvalRun) -> dict | None:
+    """The run's overall score with its 95% interval (``stats.mean_interval``), None before a sample is scored."""
+    scores = db.session.scalars(sa.select(EvalSample.score).where(EvalSample.run_id == run.id, SCORED)).all()
+    return stats.mean_interval(scores, seed=run.id) if scores else None
+
+
+def subset_chart(run: EvalRun) -> dict | None:
+    """The report's per-subset chart (static/js/evals.js draws it): a radar for 3 to 12 subsets, else bars;
+    scores in percent. None when the run has fewer than two scored subsets."""
+    datasets = (run.summary or {}).get("datasets", [])
+    parts = [((f"{d['name']} / " if len(datasets) > 1 else "") + s["name"], s["score"])
+             for d in datasets for s in d["subsets"] if s["score"] is not None]
+    if len(parts) < 2:
+        return None
+    return {"type": "radar" if 3 <= len(parts) <= 12 else "bar", "labels": [p[0] for p in parts],
+            "scores": [round(p[1] * 100, 2) for p in parts]}
 
 
 def sample_json(sample: EvalSample) -> dict:
@@ -98,31 +119,3 @@ def export_response(run: EvalRun, fmt: str) -> Response:
     return Response(body, mimetype=mime,
                     headers={"Content-Disposition": f'attachment; filename="evaluation-{run.id}.{fmt}"'})
 
-
-def compare(run_list: list[EvalRun], limit: int = 200) -> dict:
-    """Scores side by side per dataset/subset, and samples (same dataset, subset, position) the runs disagree on."""
-    table: dict[tuple, dict] = {}
-    for i, run in enumerate(run_list):
-        for d in (run.summary or {}).get("datasets", []):
-            for s in d["subsets"]:
-                table.setdefault((d["dataset_id"], d["name"], s["name"]), {})[i] = s["score"]
-    common = [k for k, v in table.items() if len(v) == len(run_list)]
-    rows = [{"dataset": name, "subset": subset, "scores": [table[(ds, name, subset)].get(i)
-                                                           for i in range(len(run_list))]}
-            for ds, name, subset in sorted(table, key=lambda k: (k[1], k[2]))]
-    ids = [r.id for r in run_list]
-    verdicts = (sa.select(EvalSample.dataset_id, EvalSample.subset, EvalSample.position, EvalSample.run_id,
-                          EvalSample.verdict, EvalSample.question, EvalSample.reference, EvalSample.prediction)
-                .where(EvalSample.run_id.in_(ids)))
-    grouped: dict[tuple, dict] = {}
-    for ds, subset, pos, run_id, verdict, question, reference, prediction in db.session.execute(verdicts):
-        g = grouped.setdefault((ds, subset, pos), {"question": question, "reference": reference, "by_run": {}})
-        g["by_run"][run_id] = {"verdict": verdict, "prediction": prediction}
-    disagreements = []
-    for key in sorted(grouped):
-        g = grouped[key]
-        if len(g["by_run"]) == len(ids) and len({v["verdict"] for v in g["by_run"].values()}) > 1:
-            disagreements.append({"subset": key[1], "position": key[2], "question": g["question"],
-                                  "reference": g["reference"], "answers": [g["by_run"][i] for i in ids]})
-    return {"rows": rows, "common": len(common), "disagreements": disagreements[:limit],
-            "disagreement_count": len(disagreements)}

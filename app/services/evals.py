@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from app.engines.evalscope_eval import EvalscopeEvalEngine
 from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
-from app.models import Dataset, EvalRun, EvalSample, ModelEndpoint, User
+from app.models import Dataset, EvalRun, EvalRunDataset, EvalSample, ModelEndpoint, User
 from app.services import endpoints, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
@@ -156,7 +156,8 @@ def build(user: User, data: dict) -> EvalRun:
         raise EvalInvalid(errors)
     return EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
                    engine_version=fleet.engine_version(engine), judge_endpoint_id=judge.id if judge else None,
-                   judge_name=judge.name if judge else None, params=params)
+                   judge_name=judge.name if judge else None, params=params,
+                   selections=[EvalRunDataset.of(s) for s in selections])
 
 
 def _model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
@@ -247,8 +248,7 @@ def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Selec
     if status:
         query = query.where(EvalRun.status == status)
     if dataset_id:
-        # params is JSON text written by json.dumps: each selection starts with its "dataset_id" key
-        query = query.where(sa.cast(EvalRun.params, sa.Text).contains(f'"dataset_id": {int(dataset_id)},'))
+        query = query.where(EvalRun.selections.any(EvalRunDataset.dataset_id == int(dataset_id)))
     return query
 
 

@@ -125,5 +125,21 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { estimate(); picker(); live(); });
+  // The report's score per subset: a radar for 3-12 subsets, else bars (data from eval_reports.subset_chart).
+  function subsetChart() {
+    const holder = document.getElementById("subset-chart-data");
+    if (!holder || !window.Chart) return;
+    const chart = JSON.parse(holder.textContent);
+    const data = { labels: chart.labels, datasets: [{ label: "%", data: chart.scores, borderColor: "#4f46e5",
+      backgroundColor: chart.type === "radar" ? "rgba(79, 70, 229, 0.2)" : "#4f46e5" }] };
+    const scale = { min: 0, max: 100 };
+    new window.Chart(document.getElementById("subset-chart"), {
+      type: chart.type, data: data,
+      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
+                 scales: chart.type === "radar" ? { r: scale } : { y: scale } }
+    });
+    holder.dataset.drawn = "1";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { estimate(); picker(); live(); subsetChart(); });
 })();
