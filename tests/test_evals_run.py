@@ -65,7 +65,7 @@ def test_mcq_accuracy_is_exactly_the_known_fraction(client, user, worker, mcq_se
     assert "ANSWER: C" in sample_page
     sent = re.search(r"<pre[^>]*data-prompt>(.*?)</pre>", sample_page, re.S).group(1)
     assert "[user]" in sent and wrong[0].question.split("\n")[0] in sent  # the exact messages evalscope sent,
-    assert "ANSWER: [LETTER]" in sent  # its answer-format instruction included
+    assert "ANSWER: [LETTER]" in sent and "[assistant]" not in sent  # its instruction included; the reply is not
 
     rows = list(csv.DictReader(io.StringIO(client.get(f"/evals/{run.id}/export?format=csv").data.decode())))
     assert len(rows) == 10 and sum(r["verdict"] == "correct" for r in rows) == 7

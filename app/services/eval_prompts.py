@@ -19,9 +19,11 @@ def prompt_sent(engine_record: str | None) -> str | None:
         return None
     if not isinstance(record, dict):
         return None
-    messages = record.get("messages")
-    if isinstance(messages, list) and messages:
-        return "\n\n".join(f"[{m.get('role', '?')}]\n{_text(m.get('content'))}" for m in messages if isinstance(m, dict))
+    messages = [m for m in record.get("messages") or [] if isinstance(m, dict)]
+    while messages and messages[-1].get("role") == "assistant":  # evalscope keeps the reply too: not the prompt
+        messages.pop()
+    if messages:
+        return "\n\n".join(f"[{m.get('role', '?')}]\n{_text(m.get('content'))}" for m in messages)
     prompt = record.get("origin_prompt")
     if isinstance(prompt, list):
         return "\n\n".join(f"[{p.get('role', '?')}]\n{_text(p.get('prompt'))}" for p in prompt if isinstance(p, dict))
