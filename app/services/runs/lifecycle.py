@@ -7,6 +7,7 @@ run was cancelled, or reaped as dead while it hung) stops its engine and writes 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -38,17 +39,33 @@ def _queue_of(run) -> str:
     return queue(run) if callable(queue) else queue
 
 
+def _write(statement) -> int:
+    """Execute one compare-and-set UPDATE and commit; its row count. A deadlock or lock timeout (MySQL 1213/1205:
+    two UPDATEs of the same run racing through the status index and the primary key in opposite orders) is rolled
+    back and tried again, a few times: the statement decides again on the row as it is then."""
+    for attempt in range(5):
+        try:
+            result = db.session.execute(statement.execution_options(synchronize_session=False))
+            db.session.commit()
+            return result.rowcount
+        except sa.exc.OperationalError as exc:
+            db.session.rollback()
+            code = getattr(exc.orig, "args", [None])[0]
+            if code not in (1213, 1205) or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return 0
+
+
 def transition(run, allowed: tuple[str, ...], status: str, **values) -> bool:
     """Move ``run`` to ``status`` if its row's status is one of ``allowed``; commit; True when this call won.
 
     Pending changes on ``run`` are flushed with it; ``run`` is refreshed from the row either way.
     """
     model = type(run)
-    result = db.session.execute(sa.update(model).where(model.id == run.id, model.status.in_(allowed))
-                                .values(status=status, **values).execution_options(synchronize_session=False))
-    db.session.commit()
+    won = _write(sa.update(model).where(model.id == run.id, model.status.in_(allowed)).values(status=status, **values))
     db.session.refresh(run)
-    return result.rowcount == 1
+    return won == 1
 
 
 def enqueue(run) -> None:
@@ -97,22 +114,17 @@ def start(run, worker_name: str | None, **values) -> bool:
     """queued → running for the worker that picked the job up, unless a cancel came first."""
     model = type(run)
     now = utcnow()
-    result = db.session.execute(
-        sa.update(model).where(model.id == run.id, model.status == "queued", model.cancel_requested.is_(False))
-        .values(status="running", started_at=now, heartbeat_at=now, worker_name=worker_name, **values)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
+    won = _write(sa.update(model).where(model.id == run.id, model.status == "queued", model.cancel_requested.is_(False))
+                 .values(status="running", started_at=now, heartbeat_at=now, worker_name=worker_name, **values))
     db.session.refresh(run)
-    return result.rowcount == 1
+    return won == 1
 
 
 def heartbeat(run, **values) -> bool:
     """Stamp a running run's heartbeat (and progress ``values``); False when the run is no longer running here."""
     model = type(run)
-    result = db.session.execute(sa.update(model).where(model.id == run.id, model.status == "running")
-                                .values(heartbeat_at=utcnow(), **values).execution_options(synchronize_session=False))
-    db.session.commit()
-    return result.rowcount == 1
+    return _write(sa.update(model).where(model.id == run.id, model.status == "running")
+                  .values(heartbeat_at=utcnow(), **values)) == 1
 
 
 def finish(run, status: str, error: str | None = None, note: str | None = None) -> bool:
@@ -137,9 +149,7 @@ def cancel(run, actor: User) -> str:
             pass  # not in Redis any more: the row is the truth
         return run.status
     model = type(run)
-    db.session.execute(sa.update(model).where(model.id == run.id, model.status == "running")
-                       .values(cancel_requested=True).execution_options(synchronize_session=False))
-    db.session.commit()
+    _write(sa.update(model).where(model.id == run.id, model.status == "running").values(cancel_requested=True))
     db.session.refresh(run)
     return "cancelling" if run.status == "running" else run.status
 
@@ -155,11 +165,10 @@ def reap_dead(model) -> int:
         error = ("The worker running this job stopped (killed, crashed or restarted) without finishing it. "
                  + hint).strip()
         model_ = type(run)
-        result = db.session.execute(sa.update(model_).where(
+        count += _write(sa.update(model_).where(
             model_.id == run.id, model_.status == "running",
             sa.or_(model_.heartbeat_at.is_(None), model_.heartbeat_at < cutoff))
-            .values(status="failed", finished_at=utcnow(), error=error).execution_options(synchronize_session=False))
-        count += result.rowcount
+            .values(status="failed", finished_at=utcnow(), error=error))
     db.session.commit()
     return count
 
