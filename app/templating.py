@@ -12,7 +12,9 @@ from app.i18n import LANGUAGE_NAMES
 
 #: Words stored as data (run states, sample verdicts) shown translated: ``{{ label('queued') }}``.
 LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed"),
-          "cancelled": _l("cancelled"), "correct": _l("correct"), "wrong": _l("wrong"), "error": _l("error")}
+          "cancelled": _l("cancelled"), "correct": _l("correct"), "wrong": _l("wrong"), "error": _l("error"),
+          "answered": _l("answered"), "pending": _l("pending"), "unsure": _l("unsure"), "rule": _l("rule"),
+          "judge": _l("judge")}
 
 
 def format_time(value: datetime | None) -> Markup:

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import EvalRun
 from app.queues import QueueUnavailable
 from app.services import eval_reports, evals, evals_evalscope, runs
+from app.services.judging import rejudge
 from app.services.validation import number
 
 WAIT_MAX_SECONDS = 3600
@@ -80,6 +81,22 @@ def resume_eval(run_id: int):
     except evals.EvalInvalid as exc:
         raise ApiError(409, "conflict", " ".join(exc.errors.values()), exc.errors) from exc
     return jsonify(eval_reports.run_json(run)), 202
+
+
+@bp.route("/evals/<int:run_id>/rejudge", methods=["POST"])
+def rejudge_eval(run_id: int):
+    """A new run judging this run's stored answers (``judge_id``, optional ``judge_prompt``, ``rule_first``)."""
+    parent = evals.owned(g.api_user, run_id)
+    data = _json_body()
+    try:
+        child = rejudge.create(parent, g.api_user, data)
+    except evals.EvalInvalid as exc:
+        raise ApiError(422, "invalid", "Some fields are invalid.", exc.errors) from exc
+    except QueueUnavailable as exc:
+        raise ApiError(503, "queue_unavailable", str(exc)) from exc
+    body = eval_reports.run_json(child)
+    body["requests"] = evals.request_count(child.params)
+    return jsonify(body), 202
 
 
 @bp.route("/evals/<int:run_id>/export")

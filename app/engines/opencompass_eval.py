@@ -68,6 +68,8 @@ class OpencompassEvalEngine:
         if params.get("judge_mcq"):
             errors["engine"] = str(_l("OpenCompass scores multiple-choice answers by rule: "
                                       "choose evalscope to have a judge model score them."))
+        if params.get("answers_only") or params.get("rule_first"):
+            errors["engine"] = str(_l("Answers only and rule first run on evalscope for now: choose evalscope."))
         return errors
 
     # -- prepare -------------------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ class OpencompassEvalEngine:
         data_dir = work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         subsets, shape = [], []
-        for name, _index, sel, dataset, subset, todo, total, records in plan(run, with_records=True):
+        for name, _index, sel, dataset, subset, todo, total, records in plan(run, True, bool(run.parent_run_id)):
             shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": dataset.format,
                           "subset": subset, "total": total})
             asked = [t for t in todo if not t[2]]

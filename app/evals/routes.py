@@ -12,6 +12,7 @@ from app.models import EvalSample
 from app.queues import QueueUnavailable
 from app.services import endpoints, eval_reports, evals, runs
 from app.services.datasets import catalog
+from app.services.judging import rejudge
 
 
 def _choices():
@@ -63,7 +64,9 @@ def show(run_id: int):
     run = evals.owned(current_user, run_id)
     log_lines, _next = runs.read_log(run, 0)
     return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
-                           requests=evals.request_count(run.params))
+                           requests=evals.request_count(run.params), judges=db.session.scalars(
+                               endpoints.live_query(current_user)).all(), children=rejudge.children(run),
+                           default_prompt=evals.DEFAULT_JUDGE_PROMPT)
 
 
 @bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])

@@ -27,7 +27,7 @@ def run_json(run: EvalRun) -> dict:
         "judge_prompt": run.params.get("judge_prompt"),
         "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent,
                      "datasets": (run.summary or {}).get("progress", {})},
-        "score": run.score, "sample_errors": run.sample_errors,
+        "score": run.score, "sample_errors": run.sample_errors, "parent_run_id": run.parent_run_id,
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,

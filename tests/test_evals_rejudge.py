@@ -1,0 +1,72 @@
+"""Judges you can check (#14): re-judge stored answers without asking the model again, answers only then judge,
+rule first then judge. Real evalscope in a real worker against the fake model server, which counts requests."""
+import json
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import EvalSample
+from app.services.judging import rejudge
+from tests import evals_helpers as h
+
+
+def strict_judge(messages, _request) -> str:
+    """A second judge: correct only when the answer is exactly "It is thing-<i>." for a multiple of 4."""
+    prompt = messages[-1]["content"]
+    tag = int(re.search(r"\[Q(\d+)\]", prompt).group(1))
+    return json.dumps({"reasoning": "strict", "verdict": "A" if tag % 4 == 0 else "B"})
+
+
+def samples_of(run_id: int) -> list[EvalSample]:
+    return db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run_id)
+                              .order_by(EvalSample.position)).all()
+
+
+def asked(fake_llm, model_name: str) -> int:
+    return len(h.judge_requests(fake_llm, model_name))
+
+
+def test_rejudge_asks_only_the_new_judge_and_scores_its_verdicts(client, user, worker, fake_llm, api_headers):
+    n = 100
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
+    j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
+    strict = h.model(user, fake_llm, "Strict judge", "strict-judge", reply=strict_judge)
+    d = h.dataset(user, h.qa_rows(n), "qa", "QA set")
+    parent = h.finished(h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}]).id, 240)
+    assert parent.status == "succeeded" and parent.score == pytest.approx(0.5)
+    assert asked(fake_llm, "qa-bot") == n and asked(fake_llm, "judge-bot") == n
+    fake_llm.requests.clear()
+
+    r = client.post(f"/api/v1/evals/{parent.id}/rejudge", json={"judge_id": strict.id}, headers=api_headers(user))
+    assert r.status_code == 202, r.get_json()
+    body = r.get_json()
+    assert body["parent_run_id"] == parent.id and body["status"] == "queued"
+    child = h.finished(body["id"], 240)
+    assert child.status == "succeeded", child.error
+    assert asked(fake_llm, "qa-bot") == 0  # no request reaches the candidate model
+    assert asked(fake_llm, "strict-judge") == n and asked(fake_llm, "judge-bot") == 0
+    rows = samples_of(child.id)
+    assert [s.verdict for s in rows] == ["correct" if i % 4 == 0 else "wrong" for i in range(n)]
+    assert all(s.decided_by == "judge" for s in rows)
+    assert child.score == pytest.approx(0.25) and child.judge_name == "Strict judge"
+    assert [s.prediction for s in rows] == [s.prediction for s in samples_of(parent.id)]
+    assert parent.score == pytest.approx(0.5)  # the parent keeps its own verdicts
+
+    page = client.get(f"/evals/{child.id}").data.decode()
+    assert f'href="/evals/{parent.id}"' in page and "Re-judged from" in page
+    assert f'href="/evals/{child.id}"' in client.get(f"/evals/{parent.id}").data.decode()
+
+
+def test_rejudge_refuses_bad_input_and_foreign_runs(client, user, make_user, fake_llm, api_headers):
+    m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
+    d = h.dataset(user, h.mcq_rows(4), "mcq", "MCQ")
+    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}])
+    headers = api_headers(user)
+    r = client.post(f"/api/v1/evals/{run.id}/rejudge", json={"judge_id": 999999}, headers=headers)
+    assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) >= {"judge_id", "status"}
+    other = make_user("bob")
+    r = client.post(f"/api/v1/evals/{run.id}/rejudge", json={"judge_id": m.id}, headers=api_headers(other))
+    assert r.status_code == 404
+    assert h.count_runs() == 1
