@@ -70,3 +70,45 @@ def test_rejudge_refuses_bad_input_and_foreign_runs(client, user, make_user, fak
     r = client.post(f"/api/v1/evals/{run.id}/rejudge", json={"judge_id": m.id}, headers=api_headers(other))
     assert r.status_code == 404
     assert h.count_runs() == 1
+
+
+def test_answers_only_then_rejudge_scores_as_one_stage(client, user, worker, fake_llm):
+    n = 12
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
+    j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
+    d = h.dataset(user, h.qa_rows(n), "qa", "QA set")
+    one = h.finished(h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}]).id)
+    assert one.status == "succeeded" and one.score == pytest.approx(0.5)
+    fake_llm.requests.clear()
+
+    r = client.post("/evals/new", data={"model_id": m.id, "dataset_id": d.id, "answers_only": "y"})
+    assert r.status_code == 302, r.data.decode()[:3000]
+    run_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    answered = h.finished(run_id)
+    assert answered.status == "answered", answered.error
+    assert asked(fake_llm, "qa-bot") == n and asked(fake_llm, "judge-bot") == 0
+    rows = samples_of(answered.id)
+    assert [s.verdict for s in rows] == ["pending"] * n and all(s.prediction and s.engine_record for s in rows)
+    assert answered.score is None and "re-judge" in answered.status_note
+    listing = client.get(f"/evals/{answered.id}/samples?verdict=pending").data.decode()
+    assert listing.count('data-verdict="pending"') == n and "It is thing-0." in listing
+    assert 'value="answered"' in client.get("/evals/?status=answered").data.decode()
+    assert f"/evals/{answered.id}" in client.get("/evals/?status=answered").data.decode()
+
+    fake_llm.requests.clear()
+    two = h.finished(rejudge.create(answered, user, {"judge_id": j.id}).id)
+    assert two.status == "succeeded", two.error
+    assert asked(fake_llm, "qa-bot") == 0 and asked(fake_llm, "judge-bot") == n
+    assert two.score == one.score  # two stages, one judge: the same score
+    assert [s.verdict for s in samples_of(two.id)] == [s.verdict for s in samples_of(one.id)]
+
+
+def test_answers_only_refuses_a_judge_and_rule_first_needs_one(client, user, fake_llm):
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
+    d = h.dataset(user, h.qa_rows(2), "qa", "QA set")
+    r = client.post("/evals/new", data={"model_id": m.id, "judge_id": m.id, "dataset_id": d.id,
+                                        "answers_only": "y"})
+    assert r.status_code == 400 and "Answers only means no judge yet" in r.data.decode()
+    r = client.post("/evals/new", data={"model_id": m.id, "dataset_id": d.id, "rule_first": "y"})
+    assert r.status_code == 400 and "Rule first sends the answers" in r.data.decode()
+    assert h.count_runs() == 0

@@ -9,6 +9,7 @@ from app.evals import bp
 from app.evals.forms import form_values
 from app.extensions import db
 from app.models import EvalSample
+from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
 from app.services import endpoints, eval_reports, evals, runs
 from app.services.datasets import catalog
@@ -30,7 +31,7 @@ def index():
                           args.get("status") or None)
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"])
     models, datasets, _engines = _choices()
-    return render_template("evals/index.html", page=page, models=models, datasets=datasets)
+    return render_template("evals/index.html", page=page, models=models, datasets=datasets, statuses=EVAL_STATUSES)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -9,7 +9,8 @@ import sqlalchemy.orm as so
 
 from app.models.types import UTCDateTime, utcnow
 
-STATUSES = ("queued", "running", "succeeded", "answered", "failed", "cancelled")
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+EVAL_STATUSES = ("queued", "running", "succeeded", "answered", "failed", "cancelled")  # answered: evaluations only
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "answered", "failed", "cancelled")  # answered: an evaluation's answers, no judge yet
 
