@@ -112,3 +112,41 @@ def test_answers_only_refuses_a_judge_and_rule_first_needs_one(client, user, fak
     r = client.post("/evals/new", data={"model_id": m.id, "dataset_id": d.id, "rule_first": "y"})
     assert r.status_code == 400 and "Rule first sends the answers" in r.data.decode()
     assert h.count_runs() == 0
+
+
+def rule_first_reply(messages, _request) -> str:
+    """Answers Q0-Q59 with the reference in another form (case, spaces, punctuation); the rest in a sentence
+    (right for even ones) the rule does not accept."""
+    tag = int(re.search(r"\[Q(\d+)\]", messages[-1]["content"]).group(1))
+    if tag < 60:
+        return [f"thing-{tag}", f"  THING-{tag}. ", f"Thing {tag}!"][tag % 3]
+    return f"It is thing-{tag}." if tag % 2 == 0 else "No idea."
+
+
+def test_rule_first_sends_only_the_rest_to_the_judge(client, user, worker, fake_llm, api_headers):
+    n = 100
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=rule_first_reply)
+    j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
+    d = h.dataset(user, h.qa_rows(n), "qa", "QA set")
+    r = client.post("/api/v1/evals", headers=api_headers(user), json={
+        "model_id": m.id, "judge_id": j.id, "datasets": [{"dataset_id": d.id}], "rule_first": True})
+    assert r.status_code == 202, r.get_json()
+    run = h.finished(r.get_json()["id"], 240)
+    assert run.status == "succeeded", run.error
+    assert asked(fake_llm, "qa-bot") == n
+    assert asked(fake_llm, "judge-bot") == 40  # exactly the answers the rule did not accept
+    rows = samples_of(run.id)
+    assert [s.decided_by for s in rows] == ["rule"] * 60 + ["judge"] * 40
+    assert all(s.verdict == "correct" for s in rows[:60])
+    assert [s.verdict for s in rows[60:]] == ["correct", "wrong"] * 20
+    assert run.score == pytest.approx(0.8)
+    body = client.get(f"/api/v1/evals/{run.id}", headers=api_headers(user)).get_json()
+    assert body["decided"] == {"rule": 60, "judge": 40}
+    page = client.get(f"/evals/{run.id}").data.decode()
+    assert "Decided by rule: 60" in page and "by the judge: 40" in page
+
+    fake_llm.requests.clear()  # a re-judge with rule first: the rule decides at once, the judge reads the rest
+    child = h.finished(rejudge.create(run, user, {"judge_id": j.id, "rule_first": True}).id)
+    assert child.status == "succeeded", child.error
+    assert asked(fake_llm, "qa-bot") == 0 and asked(fake_llm, "judge-bot") == 40
+    assert child.score == pytest.approx(0.8)

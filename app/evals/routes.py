@@ -13,7 +13,7 @@ from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
 from app.services import endpoints, eval_reports, evals, runs
 from app.services.datasets import catalog
-from app.services.judging import rejudge
+from app.services.judging import rejudge, report
 
 
 def _choices():
@@ -67,7 +67,7 @@ def show(run_id: int):
     return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
                            requests=evals.request_count(run.params), judges=db.session.scalars(
                                endpoints.live_query(current_user)).all(), children=rejudge.children(run),
-                           default_prompt=evals.DEFAULT_JUDGE_PROMPT)
+                           default_prompt=evals.DEFAULT_JUDGE_PROMPT, decided=report.decided(run))
 
 
 @bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])

@@ -10,10 +10,11 @@ from flask import Response, stream_with_context
 from app.extensions import db
 from app.models import EvalRun, EvalSample
 from app.services.cells import CsvWriter, xlsx_cell
+from app.services.judging import report
 
 SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
                   "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
-                  "completion_tokens", "error")
+                  "completion_tokens", "error", "decided_by", "human_verdict", "human_note")
 
 
 def run_json(run: EvalRun) -> dict:
@@ -28,6 +29,7 @@ def run_json(run: EvalRun) -> dict:
         "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent,
                      "datasets": (run.summary or {}).get("progress", {})},
         "score": run.score, "sample_errors": run.sample_errors, "parent_run_id": run.parent_run_id,
+        "decided": report.decided(run),
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
