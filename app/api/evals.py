@@ -12,31 +12,35 @@ from app.extensions import db
 from app.models import EvalRun
 from app.queues import QueueUnavailable
 from app.services import eval_reports, evals, evals_evalscope, runs
-from app.services.judging import rejudge
 from app.services.validation import number
 
 WAIT_MAX_SECONDS = 3600
 
 
-def _json_body() -> dict:
+def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "Send a JSON object (Content-Type: application/json).")
     return data
 
 
-def _submit(values: dict) -> EvalRun:
+def submitted(create) -> EvalRun:
+    """Run ``create()`` (a submit), turning bad input into 422 and an unreachable queue into 503."""
     try:
-        return evals.create(g.api_user, values)
+        return create()
     except evals.EvalInvalid as exc:
         raise ApiError(422, "invalid", "Some fields are invalid.", exc.errors) from exc
     except QueueUnavailable as exc:
         raise ApiError(503, "queue_unavailable", str(exc)) from exc
 
 
+def _submit(values: dict) -> EvalRun:
+    return submitted(lambda: evals.create(g.api_user, values))
+
+
 @bp.route("/evals", methods=["POST"])
 def create_eval():
-    run = _submit(_json_body())
+    run = _submit(json_body())
     body = eval_reports.run_json(run)
     body["requests"] = evals.request_count(run.params)
     return jsonify(body), 202
@@ -83,22 +87,6 @@ def resume_eval(run_id: int):
     return jsonify(eval_reports.run_json(run)), 202
 
 
-@bp.route("/evals/<int:run_id>/rejudge", methods=["POST"])
-def rejudge_eval(run_id: int):
-    """A new run judging this run's stored answers (``judge_id``, optional ``judge_prompt``, ``rule_first``)."""
-    parent = evals.owned(g.api_user, run_id)
-    data = _json_body()
-    try:
-        child = rejudge.create(parent, g.api_user, data)
-    except evals.EvalInvalid as exc:
-        raise ApiError(422, "invalid", "Some fields are invalid.", exc.errors) from exc
-    except QueueUnavailable as exc:
-        raise ApiError(503, "queue_unavailable", str(exc)) from exc
-    body = eval_reports.run_json(child)
-    body["requests"] = evals.request_count(child.params)
-    return jsonify(body), 202
-
-
 @bp.route("/evals/<int:run_id>/export")
 def export_eval(run_id: int):
     run = evals.owned(g.api_user, run_id)
@@ -111,7 +99,7 @@ def export_eval(run_id: int):
 @bp.route("/eval", methods=["POST"])
 def evalscope_style():
     """EvalScope service's body (see app/services/evals_evalscope.py); ``"wait": true`` answers when it has run."""
-    data = _json_body()
+    data = json_body()
     fields: dict = {}
     timeout = number(data.get("timeout"), float, 1, WAIT_MAX_SECONDS, "timeout", fields, WAIT_MAX_SECONDS)
     if fields:

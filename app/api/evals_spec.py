@@ -22,6 +22,15 @@ def document_evals() -> None:
             "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/RejudgeInput"}}}},
             "responses": {"202": _RUN, "404": {"description": "Not your run"},
                           "422": {"description": "Invalid fields, or nothing to re-judge (error.fields)"}}}},
+        "/evals/{id}/samples/{sample_id}/label": {"post": {
+            "summary": "A human verdict on one sample (correct | wrong | unsure, null clears it) with a note",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LabelInput"}}}},
+            "responses": {"200": {"description": "The sample"}, "404": {"description": "Not your run or sample"},
+                          "422": {"description": "Invalid fields (error.fields)"}}}},
+        "/evals/{id}/review": {"get": {
+            "summary": "n random answered samples to label (query n ≤ 200, seed repeats a walk), with the "
+                       "judge–human agreement so far (rate and Cohen's κ per decider)",
+            "responses": {"200": {"description": "{seed, items, agreement}"}}}},
         "/evals/{id}/resume": {"post": {"summary": "Resume a failed or cancelled run",
                                         "responses": {"202": _RUN, "409": {"description": "Not resumable"}}}},
         "/evals/{id}/export": {"get": {"summary": "Download as csv, json or xlsx", "parameters": [
@@ -61,6 +70,8 @@ def document_evals() -> None:
             "rule_first": {"type": "boolean", "description": "A QA answer that matches the reference once both are "
                            "normalised (case, spaces, punctuation, numbers as digits) is correct without a judge "
                            "call; the judge reads the rest (evalscope)."}}},
+        "LabelInput": {"type": "object", "properties": {
+            "verdict": {"enum": ["correct", "wrong", "unsure", None]}, "note": {"type": ["string", "null"]}}},
         "RejudgeInput": {"type": "object", "required": ["judge_id"], "properties": {
             "judge_id": {"type": "integer"}, "judge_prompt": {"type": "string"}, "rule_first": {"type": "boolean"}}},
         "EvalRun": {"type": "object", "properties": {

@@ -13,7 +13,7 @@ from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
 from app.services import endpoints, eval_reports, evals, runs
 from app.services.datasets import catalog
-from app.services.judging import rejudge, report
+from app.services.judging import labels, rejudge, report
 
 
 def _choices():
@@ -67,7 +67,8 @@ def show(run_id: int):
     return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
                            requests=evals.request_count(run.params), judges=db.session.scalars(
                                endpoints.live_query(current_user)).all(), children=rejudge.children(run),
-                           default_prompt=evals.DEFAULT_JUDGE_PROMPT, decided=report.decided(run))
+                           default_prompt=evals.DEFAULT_JUDGE_PROMPT, decided=report.decided(run),
+                           agreement=labels.agreement(run), labelled=labels.labelled_count(run))
 
 
 @bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])
@@ -110,7 +111,7 @@ def samples(run_id: int):
 def sample(run_id: int, sample_id: int):
     run = evals.owned(current_user, run_id)
     item = db.first_or_404(db.select(EvalSample).where(EvalSample.id == sample_id, EvalSample.run_id == run.id))
-    return render_template("evals/sample.html", run=run, sample=item)
+    return render_template("evals/sample.html", run=run, sample=item, review=None)
 
 
 @bp.route("/<int:run_id>/export")

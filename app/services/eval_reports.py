@@ -10,7 +10,7 @@ from flask import Response, stream_with_context
 from app.extensions import db
 from app.models import EvalRun, EvalSample
 from app.services.cells import CsvWriter, xlsx_cell
-from app.services.judging import report
+from app.services.judging import labels, report
 
 SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
                   "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
@@ -29,7 +29,7 @@ def run_json(run: EvalRun) -> dict:
         "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent,
                      "datasets": (run.summary or {}).get("progress", {})},
         "score": run.score, "sample_errors": run.sample_errors, "parent_run_id": run.parent_run_id,
-        "decided": report.decided(run),
+        "decided": report.decided(run), "agreement": labels.agreement(run),
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
