@@ -60,8 +60,7 @@ def review(run_id: int):
     run = evals.owned(current_user, run_id)
     n = request.args.get("n", 20, type=int)
     seed = request.args.get("seed", type=int)
-    if seed is None:
-        return redirect(url_for("evals.review", run_id=run.id, n=n, seed=secrets.randbelow(2**31), step=0))
+    seed = seed if seed is not None else secrets.randbelow(2**31)  # a new walk; its links keep the seed
     ids = labels.review_ids(run, n, seed)
     step = request.args.get("step", 0, type=int)
     if not ids or step >= len(ids):
