@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import EvalSample
 from app.services.judging import rejudge
 from tests import evals_helpers as h
+from tests.test_evals_opencompass import needs_opencompass
 
 
 def strict_judge(messages, _request) -> str:
@@ -150,3 +151,38 @@ def test_rule_first_sends_only_the_rest_to_the_judge(client, user, worker, fake_
     assert child.status == "succeeded", child.error
     assert asked(fake_llm, "qa-bot") == 0 and asked(fake_llm, "judge-bot") == 40
     assert child.score == pytest.approx(0.8)
+
+
+def half_exact_reply(messages, request) -> str:
+    """Q0-Q3: the reference in another case and punctuation; the rest as qa_reply (a sentence, or "No idea.")."""
+    tag = int(re.search(r"\[Q(\d+)\]", messages[-1]["content"]).group(1))
+    return f"Thing-{tag}." if tag < 4 else h.qa_reply(messages, request)
+
+
+@needs_opencompass
+def test_opencompass_rule_first_in_two_stages_then_rejudge(user, worker, fake_llm):
+    """OpenCompass: answers first (its ``-m infer``), the rule accepts the matching ones, the judge reads the rest;
+    a re-judge of an answered run asks only the judge."""
+    n = 8
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=half_exact_reply)
+    j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
+    d = h.dataset(user, h.qa_rows(n), "qa", "QA set")
+    run = h.finished(h.submit(user, model_id=m.id, judge_id=j.id, datasets=[{"dataset_id": d.id}],
+                              engine="opencompass", rule_first=True).id, 300)
+    assert run.status == "succeeded", run.error
+    assert asked(fake_llm, "qa-bot") == n and asked(fake_llm, "judge-bot") == n - 4
+    rows = samples_of(run.id)
+    assert [s.decided_by for s in rows] == ["rule"] * 4 + ["judge"] * 4
+    assert [s.verdict for s in rows] == ["correct"] * 4 + ["correct", "wrong"] * 2
+    assert run.score == pytest.approx(0.75)
+
+    answered = h.finished(h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}], engine="opencompass",
+                                   answers_only=True).id, 300)
+    assert answered.status == "answered", answered.error
+    assert [s.verdict for s in samples_of(answered.id)] == ["pending"] * n
+    fake_llm.requests.clear()
+    child = h.finished(rejudge.create(answered, user, {"judge_id": j.id}).id, 300)
+    assert child.status == "succeeded", child.error
+    assert asked(fake_llm, "qa-bot") == 0 and asked(fake_llm, "judge-bot") == n
+    # without the rule, this case-sensitive judge rejects "Thing-0." for "thing-0": only Q4 and Q6 pass
+    assert [s.verdict for s in samples_of(child.id)] == ["wrong"] * 4 + ["correct", "wrong"] * 2

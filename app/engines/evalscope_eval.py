@@ -24,7 +24,8 @@ from flask import current_app
 
 from app.engines.base import Launch, Outcome
 from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
-from app.engines.eval_samples import finalize, pending_count, progress_from_rows, upsert_samples
+from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
+from app.engines.stages import Staged
 from app.engines.evalscope_results import MODEL_ID, Reader, task_of
 from app.extensions import db
 from app.models import ModelEndpoint
@@ -41,7 +42,7 @@ def _python() -> str:
     return current_app.config.get("EVALSCOPE_PYTHON") or sys.executable
 
 
-class EvalscopeEvalEngine:
+class EvalscopeEvalEngine(Staged):
     name = "evalscope"
 
     def available(self) -> tuple[bool, str]:
@@ -80,17 +81,6 @@ class EvalscopeEvalEngine:
             env["EVALHUB_JUDGE_API_KEY"] = api_key_of(db.session.get(ModelEndpoint, run.judge_endpoint_id)) or "EMPTY"
         return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env,
                       log_file=str(work_dir / "engine.log"))
-
-    def next_stage(self, run, work_dir: Path) -> Launch | None:
-        """After a clean ``answers`` stage of a run with a judge: the ``judge`` stage, on the stored answers still
-        waiting for their verdict (in ``<work_dir>/judge``), else None."""
-        if self.stage != "answers" or run.params.get("answers_only") or not run.judge_endpoint_id:
-            return None
-        self.ingest(run, work_dir)
-        upsert_samples(self.reader.leftovers())  # unanswered samples are errors; the judge reads the answers
-        if not pending_count(run):
-            return None
-        return self.prepare(run, work_dir / "judge", stage="judge")
 
     def _export(self, run, work_dir: Path) -> dict:
         """Write each subset's rows without a verdict as evalscope input, and replay stored answers into its
