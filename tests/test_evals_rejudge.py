@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EvalSample
-from app.services.judging import rejudge
+from app.services.judging import labels, rejudge
 from tests import evals_helpers as h
 from tests.test_evals_opencompass import needs_opencompass
 
@@ -91,14 +91,17 @@ def test_answers_only_then_rejudge_scores_as_one_stage(client, user, worker, fak
     rows = samples_of(answered.id)
     assert [s.verdict for s in rows] == ["pending"] * n and all(s.prediction and s.engine_record for s in rows)
     assert answered.score is None and "re-judge" in answered.status_note
+    assert answered.progress_done == answered.progress_total == n  # answered is all it waits for
     listing = client.get(f"/evals/{answered.id}/samples?verdict=pending").data.decode()
     assert listing.count('data-verdict="pending"') == n and "It is thing-0." in listing
     assert 'value="answered"' in client.get("/evals/?status=answered").data.decode()
     assert f"/evals/{answered.id}" in client.get("/evals/?status=answered").data.decode()
 
+    labels.label(rows[1], "wrong", "says it does not know")  # a person's label stays with its answer
     fake_llm.requests.clear()
     two = h.finished(rejudge.create(answered, user, {"judge_id": j.id}).id)
     assert two.status == "succeeded", two.error
+    assert samples_of(two.id)[1].human_verdict == "wrong" and samples_of(two.id)[1].human_note
     assert asked(fake_llm, "qa-bot") == 0 and asked(fake_llm, "judge-bot") == n
     assert two.score == one.score  # two stages, one judge: the same score
     assert [s.verdict for s in samples_of(two.id)] == [s.verdict for s in samples_of(one.id)]

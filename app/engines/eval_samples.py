@@ -148,14 +148,15 @@ def _exit(returncode) -> str:
 def progress_from_rows(run, shape: list[dict]) -> tuple[int, int, dict]:
     """(done, total, per dataset name [done, total]), counted from the rows: a sample with its verdict (or a final
     error) is done; an answer waiting for its verdict is half done when a judge still has to read it, done when a
-    rule scores it (at once, when its dataset's inference ends)."""
+    rule scores it (at once, when its dataset's inference ends) or when the run takes answers only."""
     judged = run.params.get("judge_mcq") and run.judge_endpoint_id
+    later = run.params.get("answers_only")  # no judge in this run: an answer is all it waits for
     counts: dict[int, float] = {}
     for dataset_id, pending, n in db.session.execute(
             sa.select(EvalSample.dataset_id, EvalSample.verdict == "pending", sa.func.count())
             .where(EvalSample.run_id == run.id).group_by(EvalSample.dataset_id, EvalSample.verdict == "pending")):
         fmt = next((s["format"] for s in shape if s["dataset_id"] == dataset_id), "mcq")
-        weight = 0.5 if pending and (fmt == "qa" or judged) else 1.0
+        weight = 0.5 if pending and (fmt == "qa" or judged) and not later else 1.0
         counts[dataset_id] = counts.get(dataset_id, 0) + weight * n
     per: dict[str, list[int]] = {}
     seen = set()
