@@ -116,11 +116,11 @@ def _selections(user: User, raw, errors: dict) -> list[dict]:
 def build(user: User, data: dict) -> EvalRun:
     """A validated, unsaved ``EvalRun`` from form or API values; raises ``EvalInvalid``."""
     errors: dict[str, str] = {}
-    model = _model(user, data.get("model_id"), "model_id", errors)
+    model = usable_model(user, data.get("model_id"), "model_id", errors)
     selections = _selections(user, data.get("datasets"), errors)
     judge = None
     if data.get("judge_id") not in (None, "", 0, "0"):
-        judge = _model(user, data.get("judge_id"), "judge_id", errors)
+        judge = usable_model(user, data.get("judge_id"), "judge_id", errors)
     answers_only, rule_first = bool(data.get("answers_only")), bool(data.get("rule_first"))
     needs_judge = any(s["format"] == "qa" for s in selections) and not answers_only
     if needs_judge and judge is None and "judge_id" not in errors:
@@ -171,7 +171,8 @@ def judge_prompt(data: dict, has_judge: bool, errors: dict) -> str | None:
     return prompt if has_judge else None
 
 
-def _model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
+def usable_model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
+    """The live model ``raw`` (an id) the user may use, else None with ``errors[field]`` saying why."""
     try:
         model_id = int(raw)
     except (TypeError, ValueError):

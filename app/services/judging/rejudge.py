@@ -31,7 +31,10 @@ def build(parent: EvalRun, user: User, data: dict) -> EvalRun:
     if parent.endpoint_id is None or any(db.session.get(Dataset, s["dataset_id"]) is None
                                          for s in parent.params["datasets"]):
         errors["status"] = str(_l("The model or a dataset of this run was deleted: it cannot be re-judged."))
-    judge = evals._model(user, data.get("judge_id"), "judge_id", errors)
+    ok, why = evals.engine_state(parent.engine)
+    if not ok:
+        errors["engine"] = why
+    judge = evals.usable_model(user, data.get("judge_id"), "judge_id", errors)
     prompt = evals.judge_prompt(data, True, errors)
     if not _judged_formats(parent.params):
         errors["status"] = str(_l("This run has no answers a judge reads (multiple-choice answers are scored by "
