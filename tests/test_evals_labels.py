@@ -5,7 +5,6 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EvalRun, EvalSample
-from app.services.stats.agreement import cohen_kappa
 
 JUDGE = ["correct"] * 12 + ["wrong"] * 8
 HUMAN = ["correct"] * 10 + ["wrong"] * 2 + ["wrong"] * 6 + ["correct"] * 2  # agree on 16 of 20
@@ -30,14 +29,6 @@ def judged_run(owner, n: int = 30) -> EvalRun:
 def ordered(run_id: int) -> list[EvalSample]:
     return db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run_id)
                               .order_by(EvalSample.position)).all()
-
-
-def test_cohen_kappa_of_a_textbook_table():
-    # 2×2 table: both yes 20, a yes/b no 5, a no/b yes 10, both no 15 → p_o 0.7, p_e 0.5, κ 0.4
-    a = ["y"] * 25 + ["n"] * 25
-    b = ["y"] * 20 + ["n"] * 5 + ["y"] * 10 + ["n"] * 15
-    assert cohen_kappa(a, b) == pytest.approx(0.4)
-    assert cohen_kappa(["y"] * 3, ["y"] * 3) == 1.0 and cohen_kappa([], []) is None
 
 
 def test_twenty_labels_give_the_agreement_and_kappa_computed_by_hand(client, user, api_headers):

@@ -12,7 +12,7 @@ from app.models import EvalRun, EvalSample
 from app.models.evaluation import HUMAN_VERDICTS
 from app.models.types import utcnow
 from app.services.evals import EvalInvalid
-from app.services.stats.agreement import agreement_rate, cohen_kappa
+from app.services.stats.agreement import cohen_kappa
 
 NOTE_MAX = 2000
 REVIEW_MAX = 200
@@ -55,7 +55,7 @@ def agreement(run: EvalRun) -> list[dict]:
             continue
         machine, human = [v for v, _h in mine], [hv for _v, hv in mine]
         out.append({"decider": decider, "name": run.judge_name if decider == "judge" else None, "n": len(mine),
-                    "agreement": agreement_rate(machine, human), "kappa": cohen_kappa(machine, human)})
+                    "agreement": sum(v == hv for v, hv in mine) / len(mine), "kappa": cohen_kappa(machine, human)})
     return out
 
 
