@@ -13,7 +13,9 @@ from app.services import log_text, stored_text
 
 #: Words stored as data (run states, sample verdicts) shown translated: ``{{ label('queued') }}``.
 LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed"),
-          "cancelled": _l("cancelled"), "correct": _l("correct"), "wrong": _l("wrong"), "error": _l("error")}
+          "cancelled": _l("cancelled"), "correct": _l("correct"), "wrong": _l("wrong"), "error": _l("error"),
+          "answered": _l("answered"), "pending": _l("pending"), "unsure": _l("unsure"), "rule": _l("rule"),
+          "judge": _l("judge")}
 LABELS.update({"improved": _l("improved"), "regressed": _l("regressed"), "within noise": _l("within noise")})
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EvalRun
-from app.services import endpoints, evals
+from app.services import endpoints, evals, runs
 from tests.datasets_helpers import make_dataset
 from tests.services import wait_for
 
@@ -63,7 +63,7 @@ def finished(run_id: int, timeout: float = 120) -> EvalRun:
     def done():
         db.session.rollback()  # a fresh snapshot: MariaDB's REPEATABLE READ would keep showing the past
         run = db.session.get(EvalRun, run_id)
-        return run if run.status in ("succeeded", "failed", "cancelled") else None
+        return run if run.status in runs.FINAL else None
     return wait_for(done, timeout=timeout, interval=0.3, message=f"evaluation {run_id} to finish")
 
 

@@ -56,9 +56,16 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
     try:
         launch = engine.prepare(run, work_dir, resume=resume or (run.attempts or 1) > 1)
         runs.append_log(run, [f"[evalhub] {engine.name}: attempt {run.attempts or 1}"])
-        process = EngineProcess(launch.argv, work_dir, launch.env, work_dir / launch.log_file)
-        returncode, stopped = _watch(run, engine, process, work_dir)
-        runs.append_log(run, process.new_log_lines())
+        deadline = time.monotonic() + run.params.get("timeout_seconds", 24 * 3600)
+        while True:  # one engine process per stage (answers, then the judge), while each ends cleanly
+            process = EngineProcess(launch.argv, work_dir, launch.env, work_dir / launch.log_file)
+            returncode, stopped = _watch(run, engine, process, work_dir, deadline)
+            runs.append_log(run, process.new_log_lines())
+            launch = None if stopped or returncode != 0 else _next_stage(engine, run, work_dir)
+            if launch is None:
+                break
+            process.close()
+            runs.append_log(run, ["[evalhub] answers stored: the judge reads the rest"])
         if stopped == "lost":
             return _current_status(model, run_id)
         outcome = engine.collect(run, work_dir, returncode, stopped == "cancelled")
@@ -70,7 +77,8 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
             runs.finish(run, "failed", error=outcome.error if not outcome.ok else
                         f"The engine stopped unexpectedly (exit code {returncode}). {outcome.note or ''}".strip())
         else:
-            runs.finish(run, "succeeded" if outcome.ok else "failed", error=outcome.error, note=outcome.note)
+            runs.finish(run, (outcome.status or "succeeded") if outcome.ok else "failed", error=outcome.error,
+                        note=outcome.note)
     except Exception as exc:  # the row must say what happened, whatever it was
         db.session.rollback()
         log.exception("run %s %s failed", model.__tablename__, run_id)
@@ -85,15 +93,21 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
     return _current_status(model, run_id)
 
 
+def _next_stage(engine: Engine, run, work_dir: Path):
+    """The engine's next stage's launch (an engine that has stages says so with ``next_stage``), else None."""
+    next_stage = getattr(engine, "next_stage", None)
+    return next_stage(run, work_dir) if next_stage is not None else None
+
+
 def _current_status(model, run_id: int) -> str:
     db.session.rollback()
     run = db.session.get(model, run_id)
     return run.status if run else "missing"
 
 
-def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path) -> tuple[int | None, str | None]:
+def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path,
+           deadline: float) -> tuple[int | None, str | None]:
     """Poll until the engine exits or is stopped: (returncode, None | "cancelled" | "timed_out" | "lost")."""
-    deadline = time.monotonic() + run.params.get("timeout_seconds", 24 * 3600)
     ingest = getattr(engine, "ingest", None)
     while True:
         returncode = process.poll()

@@ -12,4 +12,5 @@ from app.api import datasets as _datasets_api  # noqa: E402,F401
 from app.api import chat as _chat_api  # noqa: E402,F401
 from app.api import evals as _evals_api  # noqa: E402,F401
 from app.api import leaderboards as _leaderboards_api  # noqa: E402,F401
+from app.api import evals_judging as _evals_judging_api  # noqa: E402,F401
 from app.api import perf as _perf_api  # noqa: E402,F401

@@ -17,25 +17,30 @@ from app.services.validation import number
 WAIT_MAX_SECONDS = 3600
 
 
-def _json_body() -> dict:
+def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "Send a JSON object (Content-Type: application/json).")
     return data
 
 
-def _submit(values: dict) -> EvalRun:
+def submitted(create) -> EvalRun:
+    """Run ``create()`` (a submit), turning bad input into 422 and an unreachable queue into 503."""
     try:
-        return evals.create(g.api_user, values)
+        return create()
     except evals.EvalInvalid as exc:
         raise ApiError(422, "invalid", "Some fields are invalid.", exc.errors) from exc
     except QueueUnavailable as exc:
         raise ApiError(503, "queue_unavailable", str(exc)) from exc
 
 
+def _submit(values: dict) -> EvalRun:
+    return submitted(lambda: evals.create(g.api_user, values))
+
+
 @bp.route("/evals", methods=["POST"])
 def create_eval():
-    run = _submit(_json_body())
+    run = _submit(json_body())
     body = eval_reports.run_json(run)
     body["requests"] = evals.request_count(run.params)
     return jsonify(body), 202
@@ -114,7 +119,7 @@ def export_eval(run_id: int):
 @bp.route("/eval", methods=["POST"])
 def evalscope_style():
     """EvalScope service's body (see app/services/evals_evalscope.py); ``"wait": true`` answers when it has run."""
-    data = _json_body()
+    data = json_body()
     fields: dict = {}
     timeout = number(data.get("timeout"), float, 1, WAIT_MAX_SECONDS, "timeout", fields, WAIT_MAX_SECONDS)
     if fields:

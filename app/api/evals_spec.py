@@ -1,5 +1,6 @@
 """OpenAPI paths of the evaluation API."""
 from app.api.openapi import add_paths
+from app.models.run import EVAL_STATUSES
 
 _RUN = {"description": "The run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EvalRun"}}}}
 
@@ -16,6 +17,20 @@ def document_evals() -> None:
         "/evals/{id}/samples": {"get": {"summary": "Per-sample results (filters: verdict, subset, q, dataset)",
                                         "responses": {"200": {"description": "A page of samples"}}}},
         "/evals/{id}/cancel": {"post": {"summary": "Cancel (queued or running)", "responses": {"202": _RUN}}},
+        "/evals/{id}/rejudge": {"post": {
+            "summary": "Re-judge the run's stored answers in a new run (no request reaches the model)",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/RejudgeInput"}}}},
+            "responses": {"202": _RUN, "404": {"description": "Not your run"},
+                          "422": {"description": "Invalid fields, or nothing to re-judge (error.fields)"}}}},
+        "/evals/{id}/samples/{sample_id}/label": {"post": {
+            "summary": "A human verdict on one sample (correct | wrong | unsure, null clears it) with a note",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LabelInput"}}}},
+            "responses": {"200": {"description": "The sample"}, "404": {"description": "Not your run or sample"},
+                          "422": {"description": "Invalid fields (error.fields)"}}}},
+        "/evals/{id}/review": {"get": {
+            "summary": "n random answered samples to label (query n ≤ 200, seed repeats a walk), with the "
+                       "judge–human agreement so far (rate and Cohen's κ per decider)",
+            "responses": {"200": {"description": "{seed, items, agreement}"}}}},
         "/evals/{id}/resume": {"post": {"summary": "Resume a failed or cancelled run",
                                         "responses": {"202": _RUN, "409": {"description": "Not resumable"}}}},
         "/evals/{id}/export": {"get": {"summary": "Download as csv, json or xlsx", "parameters": [
@@ -49,9 +64,21 @@ def document_evals() -> None:
                 "split": {"type": ["string", "null"]}, "limit": {"type": ["integer", "null"]}}}},
             "temperature": {"type": "number"}, "max_tokens": {"type": "integer"}, "top_p": {"type": "number"},
             "concurrency": {"type": "integer"}, "judge_prompt": {"type": "string"}, "judge_mcq": {"type": "boolean"},
-            "engine": {"enum": ["evalscope", "opencompass"]}, "timeout_minutes": {"type": "integer"}}},
+            "engine": {"enum": ["evalscope", "opencompass"]}, "timeout_minutes": {"type": "integer"},
+            "answers_only": {"type": "boolean", "description": "Only the model answers (no judge yet): the run ends "
+                             "`answered`, its answers browsable; re-judge it to score them."},
+            "rule_first": {"type": "boolean", "description": "A QA answer that matches the reference once both are "
+                           "normalised (case, spaces, punctuation, numbers as digits) is correct without a judge "
+                           "call; the judge reads the rest (evalscope)."}}},
+        "LabelInput": {"type": "object", "properties": {
+            "verdict": {"enum": ["correct", "wrong", "unsure", None]}, "note": {"type": ["string", "null"]}}},
+        "RejudgeInput": {"type": "object", "required": ["judge_id"], "properties": {
+            "judge_id": {"type": "integer"}, "judge_prompt": {"type": "string"}, "rule_first": {"type": "boolean"}}},
         "EvalRun": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "status": {"enum": ["queued", "running", "succeeded", "failed", "cancelled"]},
+            "id": {"type": "integer"}, "status": {"enum": list(EVAL_STATUSES)},
             "progress": {"type": "object"}, "score": {"type": ["number", "null"]}, "summary": {"type": ["object", "null"]},
-            "error": {"type": ["string", "null"]}}},
+            "error": {"type": ["string", "null"]}, "parent_run_id": {"type": ["integer", "null"],
+                                                                   "description": "The run it re-judged"},
+            "decided": {"type": "object", "description": "How many samples the rule and the judge decided"},
+            "agreement": {"type": ["object", "null"], "description": "Judge–human agreement on labelled samples"}}},
     })

@@ -23,6 +23,7 @@ class Outcome:
     ok: bool
     error: str | None = None
     note: str | None = None
+    status: str | None = None  # the final status when ok, if not "succeeded" (an evaluation's "answered")
 
 
 class Engine(Protocol):

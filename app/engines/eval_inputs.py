@@ -41,13 +41,24 @@ def pinned_subsets(run) -> Iterator[tuple[int, dict, Dataset, str, list[dict]]]:
             yield index, sel, dataset, subset, records
 
 
-def plan(run, with_records: bool = False) -> Iterator[tuple]:
+def first_stage(run) -> str:
+    """The stage an attempt starts with: ``judge`` (a re-judge: only stored answers, to the judge), ``answers`` (the
+    model answers, judged subsets wait: answers only, or rule first and the judge next) or ``full``."""
+    if run.parent_run_id:
+        return "judge"
+    if run.params.get("answers_only") or (run.params.get("rule_first") and run.judge_endpoint_id):
+        return "answers"
+    return "full"
+
+
+def plan(run, with_records: bool = False, judge_only: bool = False) -> Iterator[tuple]:
     """What this attempt must send the engine: (engine subset name, selection index, selection, dataset, subset,
     [(position, record, stored engine record or None)], rows in the subset) for each subset (``todo`` is empty
     when the subset is done), and all the subset's records at the end when ``with_records``.
 
     A row with a verdict (correct or wrong) is done; any other row is exported, with the engine's record of its
-    stored answer when there is one (the engine then only scores it). Engine subset names are unique per subset
+    stored answer when there is one (the engine then only scores it); ``judge_only`` exports only rows with a stored
+    answer (the model is asked nothing: a re-judge, or the judge stage of a run). Engine subset names are unique per subset
     (``d<selection>s<k>_<name>``), so subsets whose names differ only in punctuation never share a file.
     """
     stored = {(s.dataset_id, s.subset, s.position): (s.verdict, s.engine_record) for s in db.session.execute(
@@ -59,7 +70,7 @@ def plan(run, with_records: bool = False) -> Iterator[tuple]:
         todo = []
         for position, record in enumerate(records):
             verdict, engine_record = stored.get((dataset.id, subset, position), (None, None))
-            if verdict not in ("correct", "wrong"):
+            if verdict not in ("correct", "wrong") and (engine_record or not judge_only):
                 todo.append((position, record, engine_record))
         item = (f"d{index}s{k}_{safe(subset)}", index, sel, dataset, subset, todo, len(records))
         yield (*item, records) if with_records else item

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.engines.answer_rule import rule_sample
 from app.engines.base import Outcome
 from app.engines.drivers.judge_verdict import CORRECT, verdict
+from app.engines.qa_rule import matches
 from app.extensions import db
 from app.models import EvalSample
 
@@ -30,7 +31,8 @@ def blank_sample(run_id: int, subset: dict, position: int, row: dict) -> dict:
             "subset": subset["subset"], "position": position, "row_key": (row.get("key") or None),
             "question": row["question"], "reference": row["reference"], "prediction": None, "extracted": None,
             "score": None, "verdict": "error", "judge_rationale": None, "latency_ms": None,
-            "prompt_tokens": None, "completion_tokens": None, "error": None, "engine_record": None}
+            "prompt_tokens": None, "completion_tokens": None, "error": None, "engine_record": None,
+            "decided_by": None}
 
 
 def rule_scored(subset: dict) -> bool:
@@ -41,7 +43,17 @@ def rule_scored(subset: dict) -> bool:
 def rule_sample_values(values: dict, subset: dict, reply: str | None, row: dict) -> dict:
     """``values`` scored by the answer rule from the raw ``reply`` (``extracted`` None: no answer, scored 0)."""
     letters = subset.get("letters") or options_in(row["question"])
-    values.update(rule_sample(reply, letters, row["reference"], bool(subset.get("multiple"))))
+    values.update(rule_sample(reply, letters, row["reference"], bool(subset.get("multiple"))), decided_by="rule")
+    return values
+
+
+def answer_values(values: dict, subset: dict, reply: str | None, reference) -> dict:
+    """An answer of a subset whose judge comes later (``answers_only``): correct by the QA rule when the subset is
+    ``rule_first`` and the answer matches its reference, else ``pending`` (its judge reads it in the next stage)."""
+    if subset.get("rule_first") and matches(reply, reference):
+        values.update(verdict="correct", score=1.0, decided_by="rule")
+    else:
+        values["verdict"] = "pending"
     return values
 
 
@@ -60,7 +72,7 @@ def judged_values(values: dict, reply: str | None, why: str = "") -> dict:
                            else "Not scored: the judge gave no reply") + (f": {why}" if why else ".")
         return values
     values.update(judge_rationale=judge_rationale(reply), score=1.0 if letter == CORRECT else 0.0,
-                  verdict="correct" if letter == CORRECT else "wrong")
+                  verdict="correct" if letter == CORRECT else "wrong", decided_by="judge")
     return values
 
 
@@ -110,11 +122,21 @@ def finalize(run, manifest: dict, leftovers: list[dict], returncode, cancelled: 
         return Outcome(False, error=(f"The engine stopped unexpectedly ({_exit(returncode)}) with {overall['scored']} "
                                      f"of {expected} samples scored; they are kept: resume to finish the rest."
                                      + (f"\n{last_error}" if last_error else "")))
+    waiting = pending_count(run)
+    if waiting and run.params.get("answers_only"):
+        return Outcome(True, status="answered", note=f"{waiting} answers wait for a judge: re-judge this run to "
+                                                      "score them (the model is not asked again).")
     if not overall["scored"]:
         return Outcome(False, error=last_error or "The engine finished without scoring any sample.")
     errors = expected - overall["scored"]
     note = f"{errors} of {expected} samples failed (see the samples marked error)." if errors else None
     return Outcome(True, note=note)
+
+
+def pending_count(run) -> int:
+    """How many of the run's answers wait for their verdict."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(EvalSample).where(
+        EvalSample.run_id == run.id, EvalSample.verdict == "pending"))
 
 
 def _exit(returncode) -> str:
@@ -126,14 +148,15 @@ def _exit(returncode) -> str:
 def progress_from_rows(run, shape: list[dict]) -> tuple[int, int, dict]:
     """(done, total, per dataset name [done, total]), counted from the rows: a sample with its verdict (or a final
     error) is done; an answer waiting for its verdict is half done when a judge still has to read it, done when a
-    rule scores it (at once, when its dataset's inference ends)."""
+    rule scores it (at once, when its dataset's inference ends) or when the run takes answers only."""
     judged = run.params.get("judge_mcq") and run.judge_endpoint_id
+    later = run.params.get("answers_only")  # no judge in this run: an answer is all it waits for
     counts: dict[int, float] = {}
     for dataset_id, pending, n in db.session.execute(
             sa.select(EvalSample.dataset_id, EvalSample.verdict == "pending", sa.func.count())
             .where(EvalSample.run_id == run.id).group_by(EvalSample.dataset_id, EvalSample.verdict == "pending")):
         fmt = next((s["format"] for s in shape if s["dataset_id"] == dataset_id), "mcq")
-        weight = 0.5 if pending and (fmt == "qa" or judged) else 1.0
+        weight = 0.5 if pending and (fmt == "qa" or judged) and not later else 1.0
         counts[dataset_id] = counts.get(dataset_id, 0) + weight * n
     per: dict[str, list[int]] = {}
     seen = set()

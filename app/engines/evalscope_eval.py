@@ -23,8 +23,9 @@ from pathlib import Path
 from flask import current_app
 
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import first_answer, last_error, manifest_entry, plan, qa_question
+from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
 from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
+from app.engines.stages import Staged
 from app.engines.evalscope_results import MODEL_ID, Reader, task_of
 from app.extensions import db
 from app.models import ModelEndpoint
@@ -41,7 +42,7 @@ def _python() -> str:
     return current_app.config.get("EVALSCOPE_PYTHON") or sys.executable
 
 
-class EvalscopeEvalEngine:
+class EvalscopeEvalEngine(Staged):
     name = "evalscope"
 
     def available(self) -> tuple[bool, str]:
@@ -64,8 +65,10 @@ class EvalscopeEvalEngine:
         return {}
 
     # -- prepare -------------------------------------------------------------------------------------------
-    def prepare(self, run, work_dir: Path, resume: bool = False) -> Launch:
-        """Export what the rows lack into this attempt's own scratch directory (``resume`` needs nothing more)."""
+    def prepare(self, run, work_dir: Path, resume: bool = False, stage: str | None = None) -> Launch:
+        """Export what the rows lack into this attempt's own scratch directory (``resume`` needs nothing more).
+        ``stage`` (``eval_inputs.first_stage``): ``answers`` leaves judged subsets to a later ``judge`` stage."""
+        self.stage, self.stage_dir = stage or first_stage(run), work_dir
         manifest = self._export(run, work_dir)
         (work_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
         config = self._config(run, work_dir, manifest)
@@ -76,7 +79,8 @@ class EvalscopeEvalEngine:
         env["EVALHUB_MODEL_API_KEY"] = api_key_of(model) or "EMPTY"
         if run.judge_endpoint_id:
             env["EVALHUB_JUDGE_API_KEY"] = api_key_of(db.session.get(ModelEndpoint, run.judge_endpoint_id)) or "EMPTY"
-        return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
+        return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env,
+                      log_file=str(work_dir / "engine.log"))
 
     def _export(self, run, work_dir: Path) -> dict:
         """Write each subset's rows without a verdict as evalscope input, and replay stored answers into its
@@ -86,7 +90,7 @@ class EvalscopeEvalEngine:
         subsets: list[dict] = []
         shape: list[dict] = []
         judged_mcq = bool(run.params.get("judge_mcq") and run.judge_endpoint_id)
-        for name, _index, sel, dataset, subset, todo, total, records in plan(run, with_records=True):
+        for name, _index, sel, dataset, subset, todo, total, records in plan(run, True, self.stage == "judge"):
             fmt = dataset.format
             shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": fmt, "subset": subset,
                           "total": total})
@@ -97,6 +101,8 @@ class EvalscopeEvalEngine:
             data_dir = work_dir / entry["task"] / "data"
             data_dir.mkdir(parents=True, exist_ok=True)
             asked = [r for _p, r, _rec in todo]
+            if self.stage == "answers" and (fmt == "qa" or judged_mcq):  # the judge comes later
+                entry.update(answers_only=True, rule_first=bool(run.params.get("rule_first")) and fmt == "qa")
             if fmt == "mcq":  # scored by EvalHub's answer rule unless given to the judge model
                 entry["judged"] = judged_mcq
                 self._write_mcq(data_dir, name, asked, entry["multiple"], entry["letters"])
@@ -144,7 +150,7 @@ class EvalscopeEvalEngine:
             if not mine:
                 continue
             text = " ".join(r["question"] for s in mine for r in s["rows"][:20])
-            judged = task == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)
+            judged = (task == "qa" or (p.get("judge_mcq") and run.judge_endpoint_id)) and self.stage != "answers"
             tasks.append({"benchmark": BENCHMARK[task], "subsets": [s["eval_subset"] for s in mine],
                           "data_dir": str(work_dir / task / "data"), "work_dir": str(work_dir / task / "out"),
                           "strategy": "llm" if judged else "rule", "language": "zh" if CJK.search(text) else "en",
@@ -174,7 +180,7 @@ class EvalscopeEvalEngine:
     def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
         self.ingest(run, work_dir)
         return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
-                        last_error(work_dir))
+                        last_error(self.stage_dir))
 
 
 def _replay(out: Path, benchmark: str, name: str, records: list[str | None]) -> None:

@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 from app.engines.eval_inputs import JsonlTail
-from app.engines.eval_samples import judged_values, blank_sample, judge_rationale, rule_sample_values, rule_scored
+from app.engines.eval_samples import (answer_values, blank_sample, judge_rationale, judged_values, rule_sample_values,
+                                      rule_scored)
 
 BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
 MODEL_ID = "evalhub-model"  # the driver's evalscope model_id: its outputs go to predictions/evalhub-model/
@@ -46,7 +47,7 @@ def _judged(values: dict, score: dict, passing: float) -> dict:
     if value is None or score.get("status") not in (None, "success"):
         return judged_values(values, reply, (score.get("judge_summary") or {}).get("error") or "")
     values.update(score=float(value), extracted=score.get("extracted_prediction"),
-                  verdict="correct" if float(value) >= passing else "wrong",
+                  verdict="correct" if float(value) >= passing else "wrong", decided_by="judge",
                   judge_rationale=judge_rationale(reply) or score.get("explanation"))
     return values
 
@@ -66,6 +67,8 @@ def sample(run_id: int, subset: dict, row: dict, prediction, review, failure, fi
                   engine_record=json.dumps(record, ensure_ascii=False))
     if rule_scored(subset):  # EvalHub's rule from the raw reply; evalscope's own extraction is ignored
         return rule_sample_values(values, subset, content, row)
+    if subset.get("answers_only"):  # its judge comes later: the review (a rule metric) is not its verdict
+        return answer_values(values, subset, content, row["reference"])
     if review is None:
         if not final:
             values["verdict"] = "pending"
@@ -125,7 +128,8 @@ class Reader:
             state = self.state[name]
             for index, row in enumerate(subset["rows"]):
                 review = state["reviews"].get(index)
-                if state["predictions"].get(index) is not None and (review is not None or rule_scored(subset)):
+                if state["predictions"].get(index) is not None and (
+                        review is not None or rule_scored(subset) or subset.get("answers_only")):
                     continue
                 rows.append(sample(self.run_id, subset, row, state["predictions"].get(index), review,
                                    state["errors"].get(index), final=True))

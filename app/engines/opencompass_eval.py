@@ -24,8 +24,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
 from app.engines.base import Launch, Outcome
-from app.engines.eval_inputs import first_answer, last_error, manifest_entry, plan, qa_question
+from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
 from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
+from app.engines.stages import Staged
 from app.extensions import db
 from app.models import ModelEndpoint
 from app.services.endpoint_client import api_key_of
@@ -43,7 +44,7 @@ def _python() -> str:
     return current_app.config["OPENCOMPASS_PYTHON"]
 
 
-class OpencompassEvalEngine:
+class OpencompassEvalEngine(Staged):
     name = "opencompass"
 
     def available(self) -> tuple[bool, str]:
@@ -71,8 +72,10 @@ class OpencompassEvalEngine:
         return errors
 
     # -- prepare -------------------------------------------------------------------------------------------
-    def prepare(self, run, work_dir: Path, resume: bool = False) -> Launch:
-        """Export what the rows lack into this attempt's own scratch directory (``resume`` needs nothing more)."""
+    def prepare(self, run, work_dir: Path, resume: bool = False, stage: str | None = None) -> Launch:
+        """Export what the rows lack into this attempt's own scratch directory (``resume`` needs nothing more).
+        ``stage`` ``answers`` runs OpenCompass's ``-m infer`` (judged subsets wait for the ``judge`` stage)."""
+        self.stage, self.stage_dir = stage or first_stage(run), work_dir
         manifest = self._export(run, work_dir)
         (work_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
         config = self._config(run, work_dir, manifest)
@@ -83,7 +86,8 @@ class OpencompassEvalEngine:
                "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
         if run.judge_endpoint_id:
             env["EVALHUB_JUDGE_API_KEY"] = api_key_of(db.session.get(ModelEndpoint, run.judge_endpoint_id)) or "EMPTY"
-        return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env)
+        return Launch(argv=[_python(), str(DRIVER), str(work_dir / "config.json")], env=env,
+                      log_file=str(work_dir / "engine.log"))
 
     def _export(self, run, work_dir: Path) -> dict:
         """Write each subset's rows without a verdict as OpenCompass custom datasets; returns the manifest. Rows whose
@@ -93,7 +97,7 @@ class OpencompassEvalEngine:
         data_dir = work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
         subsets, shape = [], []
-        for name, _index, sel, dataset, subset, todo, total, records in plan(run, with_records=True):
+        for name, _index, sel, dataset, subset, todo, total, records in plan(run, True, self.stage == "judge"):
             shape.append({"dataset_id": dataset.id, "dataset_name": sel["name"], "format": dataset.format,
                           "subset": subset, "total": total})
             asked = [t for t in todo if not t[2]]
@@ -102,6 +106,8 @@ class OpencompassEvalEngine:
                 if not part:
                     continue
                 entry = manifest_entry(dataset.format, abbr, dataset, sel, subset, part, total, records)
+                if self.stage == "answers" and dataset.format == "qa":  # the judge comes later
+                    entry.update(answers_only=True, rule_first=bool(run.params.get("rule_first")))
                 self._write(data_dir / f"{abbr}.jsonl", dataset.format, part, entry)
                 if part is replayed:
                     _replay(results.output_dir(work_dir), abbr, [rec for _p, _r, rec in part])
@@ -139,9 +145,9 @@ class OpencompassEvalEngine:
                 instruction = (INSTRUCTION_MULTIPLE if s.get("multiple") else INSTRUCTION)[language]
                 dataset["human_prompt"] += options + "\n" + instruction
             else:
-                dataset["judged"] = True
+                dataset["judged"] = self.stage != "answers"
             datasets.append(dataset)
-        config = {"model": oc_model, "datasets": datasets}
+        config = {"model": oc_model, "datasets": datasets, "mode": "infer" if self.stage == "answers" else "all"}
         if run.judge_endpoint_id:
             config.update(self._judge(run, concurrency))
         return config
@@ -174,7 +180,7 @@ class OpencompassEvalEngine:
     def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
         self.ingest(run, work_dir)
         return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
-                        last_error(work_dir))
+                        last_error(self.stage_dir))
 
 
 def _replay(out: Path, abbr: str, records: list[str]) -> None:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from app.engines.eval_inputs import JsonlTail, read_indexed_jsonl, read_json
-from app.engines.eval_samples import blank_sample, judged_values, rule_sample_values, rule_scored
+from app.engines.eval_samples import answer_values, blank_sample, judged_values, rule_sample_values, rule_scored
 
 MODEL_ABBR = "evalhub-model"
 MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
@@ -78,6 +78,8 @@ def sample(run_id: int, subset: dict, row: dict, prediction, detail, failure, fi
     values["prediction"] = prediction.get("prediction") if prediction else _first(detail.get("pred"))
     if rule_scored(subset):  # EvalHub's rule from the raw reply; OpenCompass's own extraction is ignored
         return rule_sample_values(values, subset, values["prediction"], row)
+    if subset.get("answers_only") and prediction is not None:  # its judge comes later
+        return answer_values(values, subset, values["prediction"], row["reference"])
     if detail is None or "judge" not in detail:
         if not final:
             values["verdict"] = "pending"
@@ -135,7 +137,8 @@ class Reader:
         for name, subset in self.subsets.items():
             for index, row in enumerate(subset["rows"]):
                 detail = self.details.get(name, {}).get(index)
-                if detail is None and not (rule_scored(subset) and self.answers[name].get(index) is not None):
+                if detail is None and not ((rule_scored(subset) or subset.get("answers_only"))
+                                           and self.answers[name].get(index) is not None):
                     rows.append(sample(self.run_id, subset, row, self.answers[name].get(index), None, failure,
                                        final=True))
         return rows

@@ -12,6 +12,7 @@ def form_values(form: MultiDict) -> dict:
     keys = ("model_id", "judge_id", "engine", "temperature", "max_tokens", "top_p", "concurrency", "judge_prompt",
             "timeout_minutes")
     values = {k: form.get(k) for k in keys}
-    values["judge_mcq"] = form.get("judge_mcq") == "y"
+    for flag in ("judge_mcq", "rule_first", "answers_only"):
+        values[flag] = form.get(flag) == "y"
     values["datasets"] = datasets
     return values

@@ -9,10 +9,12 @@ from app.evals import bp
 from app.evals.forms import form_values
 from app.extensions import db
 from app.models import EvalSample
+from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
 from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs
 from app.services.eval_prompts import prompt_sent
 from app.services.datasets import catalog
+from app.services.judging import labels, rejudge, report
 
 
 def _choices():
@@ -30,7 +32,7 @@ def index():
                           args.get("status") or None)
     page = db.paginate(query, per_page=current_app.config["PER_PAGE"])
     models, datasets, _engines = _choices()
-    return render_template("evals/index.html", page=page, models=models, datasets=datasets)
+    return render_template("evals/index.html", page=page, models=models, datasets=datasets, statuses=EVAL_STATUSES)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -68,7 +70,11 @@ def show(run_id: int):
     return render_template("evals/run.html", run=run, log_lines=log_text.readable(log_lines[-200:]),
                            raw_log=raw_log, log_next=_next, requests=evals.request_count(run.params), mine=mine,
                            interval=None if run.is_active else eval_reports.score_interval(run),
-                           chart=eval_reports.subset_chart(run))
+                           chart=eval_reports.subset_chart(run),
+                           judges=db.session.scalars(endpoints.live_query(current_user)).all() if mine else [],
+                           children=rejudge.children(run), default_prompt=evals.DEFAULT_JUDGE_PROMPT,
+                           decided=report.decided(run), agreement=labels.agreement(run),
+                           labelled=labels.labelled_count(run))
 
 
 @bp.route("/<int:run_id>/<any(publish, unpublish):action>", methods=["POST"])
@@ -133,7 +139,7 @@ def sample(run_id: int, sample_id: int):
     prev_id, next_id = evals.neighbours(run, item, **filters)
     keep = {k: a[k] for k in ("verdict", "subset", "q", "dataset") if a.get(k)}
     return render_template("evals/sample.html", run=run, sample=item, prev_id=prev_id, next_id=next_id, keep=keep,
-                           prompt=prompt_sent(item.engine_record))
+                           prompt=prompt_sent(item.engine_record), review=None)
 
 
 @bp.route("/<int:run_id>/export")

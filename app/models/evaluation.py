@@ -13,6 +13,8 @@ from app.models.run import RunMixin
 from app.models.types import UTCDateTime, utcnow
 
 VERDICTS = ("correct", "wrong", "error", "pending")  # pending: answered, its verdict not in yet
+HUMAN_VERDICTS = ("correct", "wrong", "unsure")
+DECIDERS = ("rule", "judge")  # what gave a sample its verdict (None: not decided yet, or an older row)
 LONG_TEXT = sa.Text().with_variant(sa.dialects.mysql.MEDIUMTEXT(), "mysql")
 
 
@@ -31,6 +33,9 @@ class EvalRun(RunMixin, db.Model):
     score: so.Mapped[Optional[float]] = so.mapped_column()
     sample_errors: so.Mapped[int] = so.mapped_column(default=0)
     rerun_of_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("eval_run.id", ondelete="SET NULL"))
+    #: The run whose stored answers this one re-judges (no question is asked again): "re-judged from #<parent>".
+    parent_run_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("eval_run.id", ondelete="SET NULL"), index=True)
     #: Published by its owner: a read-only report every user may open, listed on the leaderboards.
     published: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false(), index=True)
     published_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
@@ -104,6 +109,10 @@ class EvalSample(db.Model):
     #: The engine's own record of the answer (evalscope's prediction line, OpenCompass's prediction entry), replayed
     #: into the engine's cache when a later attempt still needs this sample's verdict: no question is asked twice.
     engine_record: so.Mapped[Optional[str]] = so.mapped_column(LONG_TEXT)
+    decided_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))  # rule | judge
+    human_verdict: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))  # correct | wrong | unsure
+    human_note: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    human_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     run: so.Mapped[EvalRun] = so.relationship(back_populates="samples")

@@ -10,12 +10,13 @@ import sqlalchemy.orm as so
 from app.models.types import UTCDateTime, utcnow
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+EVAL_STATUSES = ("queued", "running", "succeeded", "answered", "failed", "cancelled")  # answered: evaluations only
 ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "answered", "failed", "cancelled")  # answered: an evaluation's answers, no judge yet
 
 
 class RunMixin:
-    """queued → running → succeeded | failed | cancelled, with progress, heartbeat and the RQ job id.
+    """queued → running → succeeded | answered | failed | cancelled, with progress, heartbeat and the RQ job id.
 
     ``cancel_requested`` is the flag a running job's loop polls; ``heartbeat_at`` is stamped by that loop
     every few seconds, so a run whose worker died is found and marked failed (see app/services/runs.py).

@@ -11,10 +11,11 @@ from app.extensions import db
 from app.models import EvalRun, EvalSample
 from app.services import stats
 from app.services.cells import CsvWriter, xlsx_cell
+from app.services.judging import labels, report
 
 SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
                   "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
-                  "completion_tokens", "error")
+                  "completion_tokens", "error", "decided_by", "human_verdict", "human_note")
 #: Samples that carry a score (errors and answers still waiting for their verdict do not).
 SCORED = sa.and_(EvalSample.verdict.in_(("correct", "wrong")), EvalSample.score.is_not(None))
 
@@ -31,6 +32,8 @@ def run_json(run: EvalRun) -> dict:
         "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent,
                      "datasets": (run.summary or {}).get("progress", {})},
         "score": run.score, "sample_errors": run.sample_errors, "published": run.published,
+        "parent_run_id": run.parent_run_id,
+        "decided": report.decided(run), "agreement": labels.agreement(run),
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,

@@ -9,6 +9,7 @@ from app.engines.evalscope_eval import EvalscopeEvalEngine
 from app.engines.opencompass_eval import OpencompassEvalEngine
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalRunDataset, EvalSample, ModelEndpoint, User
+from app.models.evaluation import VERDICTS
 from app.services import endpoints, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
@@ -117,24 +118,24 @@ def _selections(user: User, raw, errors: dict) -> list[dict]:
 def build(user: User, data: dict) -> EvalRun:
     """A validated, unsaved ``EvalRun`` from form or API values; raises ``EvalInvalid``."""
     errors: dict[str, str] = {}
-    model = _model(user, data.get("model_id"), "model_id", errors)
+    model = usable_model(user, data.get("model_id"), "model_id", errors)
     selections = _selections(user, data.get("datasets"), errors)
     judge = None
     if data.get("judge_id") not in (None, "", 0, "0"):
-        judge = _model(user, data.get("judge_id"), "judge_id", errors)
-    needs_judge = any(s["format"] == "qa" for s in selections)
+        judge = usable_model(user, data.get("judge_id"), "judge_id", errors)
+    answers_only, rule_first = bool(data.get("answers_only")), bool(data.get("rule_first"))
+    needs_judge = any(s["format"] == "qa" for s in selections) and not answers_only
     if needs_judge and judge is None and "judge_id" not in errors:
         errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
     engine = str(data.get("engine") or "evalscope")  # a list or an object names no engine
     ok, why = engine_state(engine, user)
     if not ok:
         errors["engine"] = why
-    prompt = data.get("judge_prompt") or ""
-    if not isinstance(prompt, str):
-        errors["judge_prompt"], prompt = str(_l("Must be text.")), ""
-    prompt = prompt.strip() or DEFAULT_JUDGE_PROMPT
-    if judge is not None and not all(k in prompt for k in ("{question}", "{gold}", "{pred}")):
-        errors["judge_prompt"] = str(_l("The judge prompt must contain {question}, {gold} and {pred}."))
+    prompt = judge_prompt(data, judge is not None, errors)
+    if answers_only and judge is not None:
+        errors["answers_only"] = str(_l("Answers only means no judge yet: leave the judge empty, or untick it."))
+    if rule_first and judge is None and not answers_only:
+        errors["rule_first"] = str(_l("Rule first sends the answers the rule does not accept to a judge: choose one."))
     params = {
         "datasets": selections,
         "temperature": number(data.get("temperature"), float, 0.0, 2.0, "temperature", errors, 0.0),
@@ -142,8 +143,9 @@ def build(user: User, data: dict) -> EvalRun:
         "top_p": number(data.get("top_p"), float, 0.0, 1.0, "top_p", errors, None),
         "concurrency": number(data.get("concurrency"), int, 1, 256, "concurrency", errors,
                               min(8, model.max_concurrency if model else 8)),
-        "judge_prompt": prompt if judge is not None else None,
+        "judge_prompt": prompt,
         "judge_mcq": bool(data.get("judge_mcq")) and judge is not None,
+        "answers_only": answers_only, "rule_first": rule_first,
         "timeout_seconds": runs.job_timeout_seconds(number(data.get("timeout_minutes"), int, 1, 7 * 24 * 60,
                                                            "timeout_minutes", errors)),
     }
@@ -160,7 +162,20 @@ def build(user: User, data: dict) -> EvalRun:
                    selections=[EvalRunDataset.of(s) for s in selections])
 
 
-def _model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
+def judge_prompt(data: dict, has_judge: bool, errors: dict) -> str | None:
+    """The judge prompt of form or API ``data`` (the default when empty), checked for its fields; None without a
+    judge."""
+    prompt = data.get("judge_prompt") or ""
+    if not isinstance(prompt, str):
+        errors["judge_prompt"], prompt = str(_l("Must be text.")), ""
+    prompt = prompt.strip() or DEFAULT_JUDGE_PROMPT
+    if has_judge and not all(k in prompt for k in ("{question}", "{gold}", "{pred}")):
+        errors["judge_prompt"] = str(_l("The judge prompt must contain {question}, {gold} and {pred}."))
+    return prompt if has_judge else None
+
+
+def usable_model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
+    """The live model ``raw`` (an id) the user may use, else None with ``errors[field]`` saying why."""
     try:
         model_id = int(raw)
     except (TypeError, ValueError):
@@ -173,11 +188,12 @@ def _model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
 
 
 def request_count(params: dict) -> int:
-    """How many model requests the run makes: samples × (1 + judged)."""
+    """How many model requests the run makes (at most): samples × (1 + judged); a re-judge asks only the judge,
+    answers only only the model."""
     total = 0
     for s in params["datasets"]:
-        judged = s["format"] == "qa" or params.get("judge_mcq")
-        total += s["samples"] * (2 if judged else 1)
+        judged = (s["format"] == "qa" or params.get("judge_mcq")) and not params.get("answers_only")
+        total += s["samples"] * ((1 if judged else 0) + (0 if params.get("judge_only") else 1))
     return total
 
 
@@ -226,7 +242,7 @@ def rerun(run: EvalRun, actor: User) -> EvalRun:
     data = {"model_id": run.endpoint_id, "judge_id": run.judge_endpoint_id, "engine": run.engine,
             "datasets": [{k: s[k] for k in ("dataset_id", "subsets", "split", "limit")} for s in run.params["datasets"]],
             **{k: run.params.get(k) for k in ("temperature", "max_tokens", "top_p", "concurrency", "judge_prompt",
-                                              "judge_mcq")},
+                                              "judge_mcq", "answers_only", "rule_first")},
             "timeout_minutes": run.params["timeout_seconds"] // 60}
     new = build(actor, data)
     new.rerun_of_id = run.id
@@ -255,7 +271,7 @@ def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Selec
 def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None) -> sa.Select:
     query = sa.select(EvalSample).where(EvalSample.run_id == run.id).order_by(
         EvalSample.dataset_id, EvalSample.subset, EvalSample.position)
-    if verdict in ("correct", "wrong", "error", "pending"):
+    if verdict in VERDICTS:
         query = query.where(EvalSample.verdict == verdict)
     if subset:
         query = query.where(EvalSample.subset == subset)

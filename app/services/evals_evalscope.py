@@ -19,7 +19,7 @@ EVAL_TYPES = {None, "openai_api", "service", "server"}
 # EvalHub's field -> the body's, so an error names what the client sent
 FIELDS = {"model_id": "model", "concurrency": "eval_batch_size", "judge_id": "judge",
           **{k: f"generation_config.{k}" for k in GENERATION_KEYS}}
-STATUS = {"succeeded": "completed", "failed": "error", "cancelled": "stopped"}  # others: "ok" (accepted)
+STATUS = {"succeeded": "completed", "answered": "completed", "failed": "error", "cancelled": "stopped"}  # others: "ok" (accepted)
 
 
 def _datasets(data: dict, user: User, errors: dict) -> list[dict]:

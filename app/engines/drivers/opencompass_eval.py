@@ -87,7 +87,8 @@ def main(path: str) -> int:
         datasets = [judged_dataset(d, cfg, tokenizer) if d.get("judged") else d for d in cfg["datasets"]]
         fh.write(CONFIG.format(model=model, datasets=datasets))
     os.chdir(work)
-    sys.argv = ["opencompass", config_py, "-w", os.path.join(work, "out"), "-r", "evalhub", "--debug"]
+    sys.argv = ["opencompass", config_py, "-w", os.path.join(work, "out"), "-r", "evalhub", "--debug",
+                "-m", cfg.get("mode", "all")]  # infer: answers only (EvalHub's answers stage), judged later
     print("[evalhub-driver] opencompass " + " ".join(sys.argv[1:]), flush=True)
     from opencompass.cli.main import main as opencompass_main
     opencompass_main()

@@ -1,6 +1,6 @@
 """Every state change of a run, each a compare-and-set on its row.
 
-queued → running → succeeded | failed | cancelled, and failed | cancelled → queued again (resume). A change is an
+queued → running → succeeded | answered | failed | cancelled, and failed | cancelled → queued again (resume). A change is an
 ``UPDATE … WHERE id = … AND status IN (…)``; its row count says whether this caller won. A worker that loses (the
 run was cancelled, or reaped as dead while it hung) stops its engine and writes nothing more.
 """
@@ -23,7 +23,7 @@ from app.services import audit
 
 log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
-FINAL = ("succeeded", "failed", "cancelled")
+FINAL = ("succeeded", "answered", "failed", "cancelled")  # answered: answers stored, no judge yet
 
 _KINDS: dict = {}  # run model -> (queue name or function of the run, job function path, advice for a dead run)
 

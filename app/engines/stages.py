@@ -1,0 +1,27 @@
+"""A run in stages, the same on every accuracy engine: ``answers`` (the model answers; judged subsets wait, each
+answer ``pending`` unless rule first accepts it), then ``judge`` (only the stored answers still pending, replayed
+into the engine's cache, go to the judge). ``eval_inputs.first_stage`` says where an attempt starts; a re-judge starts
+at ``judge``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.engines.base import Launch
+from app.engines.eval_samples import pending_count, upsert_samples
+
+
+class Staged:
+    """Mixin of an engine with ``prepare(run, work_dir, resume, stage)``, ``ingest`` and a ``reader``."""
+
+    stage = "full"
+
+    def next_stage(self, run, work_dir: Path) -> Launch | None:
+        """After a clean ``answers`` stage of a run with a judge: the ``judge`` stage on the answers still pending
+        (in ``<work_dir>/judge``), else None. Samples the model did not answer are stored as errors first."""
+        if self.stage != "answers" or run.params.get("answers_only") or not run.judge_endpoint_id:
+            return None
+        self.ingest(run, work_dir)
+        upsert_samples(self.reader.leftovers())
+        if not pending_count(run):
+            return None
+        return self.prepare(run, work_dir / "judge", stage="judge")
