@@ -75,3 +75,23 @@ def test_run_selections_are_filled_from_params(empty_db_app):
                                     "FROM eval_run_dataset")).all()
         published = conn.scalar(sa.text("SELECT published FROM eval_run"))
     assert [tuple(r) for r in rows] == [(1, 1, 2, "a,b", "test", 5)] and not published  # dataset 99 is gone
+
+
+def test_a_table_rebuild_keeps_the_rows_that_reference_it(empty_db_app):
+    """SQLite rebuilds eval_run to add its parent link (0010): its samples and selections must survive it."""
+    upgrade(directory=MIGRATIONS, revision="0009")
+    now = "'2026-01-01 00:00:00'"
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO user (id, username, password_hash, role, active, session_nonce, created_at)"
+                             f" VALUES (1, 'u', 'x', 'user', 1, 'n', {now})"))
+        conn.execute(sa.text(
+            "INSERT INTO eval_run (id, engine, sample_errors, status, params, progress_done, progress_total, attempts, "
+            f"cancel_requested, created_at, endpoint_name, owner_id, published) VALUES (1, 'evalscope', 0, "
+            f"'succeeded', '{{}}', 0, 0, 0, 0, {now}, 'm', 1, 0)"))
+        conn.execute(sa.text(
+            "INSERT INTO eval_sample (run_id, dataset_id, dataset_name, subset, position, question, verdict, created_at)"
+            f" VALUES (1, 1, 'd', 's', 0, 'q', 'correct', {now})"))
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM eval_sample")) == 1
+        assert conn.scalar(sa.text("SELECT count(*) FROM eval_run")) == 1

@@ -11,6 +11,7 @@ from app.evals import bp
 from app.extensions import db
 from app.models import EvalSample
 from app.queues import QueueUnavailable
+from app.services.eval_prompts import prompt_sent
 from app.services import evals
 from app.services.judging import labels, rejudge
 
@@ -67,5 +68,6 @@ def review(run_id: int):
         flash(_("Review done: %(n)d samples.", n=len(ids)), "success")
         return redirect(url_for("evals.show", run_id=run.id))
     item = db.session.get(EvalSample, ids[max(0, step)])
-    return render_template("evals/sample.html", run=run, sample=item,
+    return render_template("evals/sample.html", run=run, sample=item, prev_id=None, next_id=None, keep={},
+                           prompt=prompt_sent(item.engine_record),
                            review={"seed": seed, "step": max(0, step), "n": len(ids)})
