@@ -24,6 +24,7 @@ from app.engines.process import EngineProcess
 from app.extensions import db
 from app.files import private_dir
 from app.services import runs
+from app.services.scheduler import Seat
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # heartbeat, progress, cancel and time limit
@@ -52,15 +53,24 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
         values["engine_version"] = engine.version()
     if not runs.start(run, job.worker_name if job else None, **values):
         return run.status  # cancelled (or taken) before it started: nothing to do
-    process = None
+    process, seat = None, None
     try:
+        seat = Seat(run)
+        if not seat.wait(lambda note: _still_wanted(run, note)):
+            return _current_status(model, run_id)
+        runs.heartbeat(run, status_note=None)
+        seat.start()
+        engine.route = seat.url_of
         launch = engine.prepare(run, work_dir, resume=resume or (run.attempts or 1) > 1)
+        seat.mark()  # what others send the endpoint from here on is reported (a benchmark's own test request is not)
         runs.append_log(run, [f"[evalhub] {engine.name}: attempt {run.attempts or 1}"])
         process = EngineProcess(launch.argv, work_dir, launch.env, work_dir / launch.log_file)
         returncode, stopped = _watch(run, engine, process, work_dir)
         runs.append_log(run, process.new_log_lines())
         if stopped == "lost":
             return _current_status(model, run_id)
+        if seat.exclusive:
+            run.params = {**run.params, "endpoint_touched": seat.touched()}
         outcome = engine.collect(run, work_dir, returncode, stopped == "cancelled")
         if stopped == "cancelled":
             runs.finish(run, "cancelled", note=outcome.note or "Cancelled; finished samples are kept.")
@@ -82,7 +92,21 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
     finally:
         if process is not None:
             process.close()
+        if seat is not None:
+            seat.close()
     return _current_status(model, run_id)
+
+
+def _still_wanted(run, note: str) -> bool:
+    """While the run waits for its endpoint: show ``note``, beat, and stop waiting on a cancel (then it ends
+    cancelled) or when the row left "running"."""
+    if not runs.heartbeat(run, status_note=note[:255]):
+        return False
+    db.session.refresh(run, ["cancel_requested"])
+    if run.cancel_requested:
+        runs.finish(run, "cancelled", note="Cancelled while it waited for its model.")
+        return False
+    return True
 
 
 def _current_status(model, run_id: int) -> str:
