@@ -10,7 +10,7 @@ from app.evals.forms import form_values
 from app.extensions import db
 from app.models import EvalSample
 from app.queues import QueueUnavailable
-from app.services import endpoints, eval_reports, evals, runs
+from app.services import endpoints, eval_reports, evals, runs, scheduler
 from app.services.datasets import catalog
 
 
@@ -63,7 +63,7 @@ def show(run_id: int):
     run = evals.owned(current_user, run_id)
     log_lines, _next = runs.read_log(run, 0)
     return render_template("evals/run.html", run=run, log_lines=log_lines[-200:], log_next=_next,
-                           requests=evals.request_count(run.params))
+                           requests=evals.request_count(run.params), capacity=scheduler.for_run(run, current_user))
 
 
 @bp.route("/<int:run_id>/<any(cancel, resume, rerun):action>", methods=["POST"])

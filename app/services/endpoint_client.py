@@ -14,9 +14,11 @@ from typing import Any, Callable, Iterator
 import httpx
 import openai
 
+from app.extensions import queues
 from app.models import ModelEndpoint
 from app.services import crypto
 from app.services.outbound import check_destination
+from app.services.scheduler import leases
 
 USER_AGENT = "EvalHub/1.0"
 RESERVED_BODY_KEYS = {"model", "messages", "stream", "stream_options"}
@@ -37,8 +39,19 @@ def client_for(endpoint: ModelEndpoint, timeout: float = 60.0, max_retries: int 
         timeout=limit,
         max_retries=max_retries,
         default_headers={"User-Agent": USER_AGENT},
-        http_client=openai.DefaultHttpxClient(timeout=limit, event_hooks={"request": [_trace_sending]}),
+        http_client=openai.DefaultHttpxClient(timeout=limit, event_hooks={
+            "request": [_trace_sending, _counter(leases.endpoint_key(endpoint.base_url, endpoint.model_name))]}),
     )
+
+
+def _counter(key: str) -> Callable[[httpx.Request], None]:
+    """Count each request in the endpoint's touch count (a benchmark reports what reached its model meanwhile)."""
+    def count(_request: httpx.Request) -> None:
+        try:
+            leases.touch(queues.connection, key)
+        except Exception:  # noqa: BLE001 - counting is best-effort: a chat goes on with Redis down
+            pass
+    return count
 
 
 @contextmanager

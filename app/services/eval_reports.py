@@ -19,7 +19,7 @@ SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "
 def run_json(run: EvalRun) -> dict:
     """The API / export view of a run: settings, status, progress and scores."""
     return {
-        "id": run.id, "status": run.status, "note": run.status_note, "error": run.error,
+        "id": run.id, "status": run.status, "note": run.status_note, "waiting": run.is_waiting, "error": run.error,
         "model": {"id": run.endpoint_id, "name": run.endpoint_name},
         "judge": {"id": run.judge_endpoint_id, "name": run.judge_name} if run.judge_name else None,
         "engine": run.engine, "engine_version": run.engine_version,
