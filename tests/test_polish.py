@@ -75,7 +75,8 @@ def test_stored_english_notes_and_errors_are_shown_in_chinese(client, user, fake
 
 def test_a_sample_shows_what_was_sent_and_replied_with_previous_and_next_in_the_list(client, user, fake_llm):
     run = _run(user, fake_llm, status="succeeded")
-    rows = [EvalSample(run_id=run.id, dataset_id=1, dataset_name="Quiz", subset="arith", position=i,
+    dataset_id = run.params["datasets"][0]["dataset_id"]  # MariaDB keeps counting ids across tests
+    rows = [EvalSample(run_id=run.id, dataset_id=dataset_id, dataset_name="Quiz", subset="arith", position=i,
                        question=f"[Q{i}] Which?\nA. no\nB. yes", reference="B", prediction=f"I think B{i}",
                        extracted="B" if i % 2 else None, score=float(i % 2), verdict="correct" if i % 2 else "wrong",
                        judge_rationale='{"verdict": "B"}' if i == 2 else None) for i in range(5)]
