@@ -1,4 +1,4 @@
-"""Benchmark: 1,000 QA samples with a judge, fake server answering in 100 ms, concurrency 16.
+"""Benchmark: 1,000 QA samples with a judge, fake server (its own process) answering in 100 ms, concurrency 16.
 
 EvalHub's whole job (export the pinned rows, evalscope subprocess, each sample stored in the database as it is
 answered, every 0.1 s) against
@@ -23,11 +23,32 @@ DELAY = 0.1
 CONCURRENCY = 16
 
 
+SERVER = f"""
+import sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.openai_server import FakeOpenAIServer
+server = FakeOpenAIServer().start()
+server.add_model("bench-model", reply="The answer is 42.", ttft={DELAY})
+server.add_model("bench-judge", reply='{{"reasoning": "ok", "verdict": "A"}}', ttft={DELAY})
+print(server.base_url, flush=True)
+time.sleep(3600)
+"""
+
+
+class _Server:
+    """The fake model server in a process of its own, as a real one is: it never competes with the worker's GIL."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        self.base_url = self.proc.stdout.readline().strip()
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def main(n: int = 1000) -> None:
-    from tests.fakes.openai_server import FakeOpenAIServer
-    server = FakeOpenAIServer().start()
-    server.add_model("bench-model", reply="The answer is 42.", ttft=DELAY)
-    server.add_model("bench-judge", reply='{"reasoning": "ok", "verdict": "A"}', ttft=DELAY)
+    server = _Server()
     tmp = Path(tempfile.mkdtemp(prefix="evalhub-bench-"))
     os.environ.update(EVALHUB_DATA_DIR=str(tmp / "data"), EVALHUB_ALLOW_PRIVATE_URLS="1")
     os.environ.pop("DATABASE_URL", None)

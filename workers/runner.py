@@ -27,7 +27,7 @@ from app.services import runs
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # heartbeat, progress, cancel and time limit
-INGEST_SECONDS = 0.1  # how often the engine's new answers are stored: a crash loses little more than those in flight
+INGEST_SECONDS = 0.25  # how often the engine's new answers are stored: a crash loses little more than those in flight
 
 
 def scratch_dir(run) -> Path:
