@@ -136,7 +136,7 @@ class Config:
                                    or str(BASE_DIR / ".venv-opencompass" / "bin" / "python"))
         #: Longest a run may take, and how long a running run's heartbeat may be silent before it counts as dead.
         self.RUN_MAX_MINUTES = _env_int(env, "EVALHUB_RUN_MAX_MINUTES", 24 * 60)
-        self.RUN_DEAD_AFTER_SECONDS = _env_int(env, "EVALHUB_RUN_DEAD_AFTER_SECONDS", 40)
+        self.RUN_DEAD_AFTER_SECONDS = _env_int(env, "EVALHUB_RUN_DEAD_AFTER_SECONDS", 30)
         #: How often every worker publishes what it can run and (one machine at a time) reaps dead runs and
         #: queues lost jobs again.
         self.MAINTENANCE_SECONDS = _env_int(env, "EVALHUB_MAINTENANCE_SECONDS", 10)

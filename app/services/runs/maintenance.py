@@ -9,7 +9,7 @@ import logging
 import secrets
 import threading
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app.extensions import db, queues
 from app.services.runs import fleet
@@ -30,7 +30,8 @@ def tick() -> dict | None:
     """One round under the lock; returns what it did, or None when another machine holds the lock."""
     conn = queues.connection
     token = secrets.token_hex(8)
-    if not conn.set(LOCK, token, nx=True, ex=60):
+    # the lock lives one period: a worker killed while holding it delays the next round by a period at most
+    if not conn.set(LOCK, token, nx=True, ex=max(2, current_app.config["MAINTENANCE_SECONDS"])):
         return None
     try:
         done = {"reaped": sum(reap_dead(model) for model in list(_KINDS)), "requeued": requeue_lost()}
