@@ -125,6 +125,12 @@
     });
   }
 
+  // A subset's label, cut to fit a phone (the table below the chart has the whole name).
+  function shortLabel(label) {
+    const max = window.innerWidth < 640 ? 12 : 40;
+    return label.length > max ? label.slice(0, max - 1) + "…" : label;
+  }
+
   // The report's score per subset: a radar for 3-12 subsets, else bars (data from eval_reports.subset_chart).
   function subsetChart() {
     const holder = document.getElementById("subset-chart-data");
@@ -136,7 +142,8 @@
     new window.Chart(document.getElementById("subset-chart"), {
       type: chart.type, data: data,
       options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
-                 scales: chart.type === "radar" ? { r: scale } : { y: scale } }
+                 scales: chart.type === "radar" ? { r: Object.assign({ pointLabels: { callback: shortLabel } }, scale) }
+                                                : { y: scale, x: { ticks: { callback: function (v) { return shortLabel(this.getLabelForValue(v)); } } } } }
     });
     holder.dataset.drawn = "1";
   }
