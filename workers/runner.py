@@ -52,6 +52,7 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
         values["engine_version"] = engine.version()
     if not runs.start(run, job.worker_name if job else None, **values):
         return run.status  # cancelled (or taken) before it started: nothing to do
+    mine = run.started_at  # as the row holds it: this execution's mark in every later write
     process = None
     try:
         launch = engine.prepare(run, work_dir, resume=resume or (run.attempts or 1) > 1)
@@ -59,7 +60,7 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
         deadline = time.monotonic() + run.params.get("timeout_seconds", 24 * 3600)
         while True:  # one engine process per stage (answers, then the judge), while each ends cleanly
             process = EngineProcess(launch.argv, work_dir, launch.env, work_dir / launch.log_file)
-            returncode, stopped = _watch(run, engine, process, work_dir, deadline)
+            returncode, stopped = _watch(run, engine, process, work_dir, deadline, mine)
             runs.append_log(run, process.new_log_lines())
             launch = None if stopped or returncode != 0 else _next_stage(engine, run, work_dir)
             if launch is None:
@@ -70,15 +71,18 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
             return _current_status(model, run_id)
         outcome = engine.collect(run, work_dir, returncode, stopped == "cancelled")
         if stopped == "cancelled":
-            runs.finish(run, "cancelled", note=outcome.note or "Cancelled; finished samples are kept.")
+            runs.finish(run, "cancelled", note=outcome.note or "Cancelled; finished samples are kept.",
+                        started=mine)
         elif stopped == "timed_out":
-            runs.finish(run, "failed", error=f"Stopped after its time limit. {outcome.error or ''}".strip())
+            runs.finish(run, "failed", error=f"Stopped after its time limit. {outcome.error or ''}".strip(),
+                        started=mine)
         elif returncode != 0:
             runs.finish(run, "failed", error=outcome.error if not outcome.ok else
-                        f"The engine stopped unexpectedly (exit code {returncode}). {outcome.note or ''}".strip())
+                        f"The engine stopped unexpectedly (exit code {returncode}). {outcome.note or ''}".strip(),
+                        started=mine)
         else:
             runs.finish(run, (outcome.status or "succeeded") if outcome.ok else "failed", error=outcome.error,
-                        note=outcome.note)
+                        note=outcome.note, started=mine)
     except Exception as exc:  # the row must say what happened, whatever it was
         db.session.rollback()
         log.exception("run %s %s failed", model.__tablename__, run_id)
@@ -86,7 +90,8 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
             process.stop()
         run = db.session.get(model, run_id)
         runs.append_log(run, traceback.format_exc().splitlines()[-5:])
-        runs.finish(run, "failed", error=f"{type(exc).__name__}: {exc}")
+        if run is not None:
+            runs.finish(run, "failed", error=f"{type(exc).__name__}: {exc}", started=mine)
     finally:
         if process is not None:
             process.close()
@@ -106,7 +111,7 @@ def _current_status(model, run_id: int) -> str:
 
 
 def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path,
-           deadline: float) -> tuple[int | None, str | None]:
+           deadline: float, mine) -> tuple[int | None, str | None]:
     """Poll until the engine exits or is stopped: (returncode, None | "cancelled" | "timed_out" | "lost")."""
     ingest = getattr(engine, "ingest", None)
     while True:
@@ -115,7 +120,8 @@ def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path,
         if ingest is not None:
             ingest(run, work_dir)
         done, total = engine.progress(run, work_dir)
-        alive = runs.heartbeat(run, progress_done=done, progress_total=max(total, run.progress_total or 0),
+        alive = runs.heartbeat(run, started=mine, progress_done=done,
+                               progress_total=max(total, run.progress_total or 0),
                                **({"summary": run.summary} if hasattr(run, "summary") else {}))
         if returncode is not None:
             return returncode, None

@@ -57,13 +57,15 @@ def _write(statement) -> int:
     return 0
 
 
-def transition(run, allowed: tuple[str, ...], status: str, **values) -> bool:
-    """Move ``run`` to ``status`` if its row's status is one of ``allowed``; commit; True when this call won.
+def transition(run, allowed: tuple[str, ...], status: str, started=None, **values) -> bool:
+    """Move ``run`` to ``status`` if its row's status is one of ``allowed`` (and, given ``started``, the row is
+    still the execution whose ``started_at`` that is); commit; True when this call won.
 
     Pending changes on ``run`` are flushed with it; ``run`` is refreshed from the row either way.
     """
     model = type(run)
-    won = _write(sa.update(model).where(model.id == run.id, model.status.in_(allowed)).values(status=status, **values))
+    where = [model.id == run.id, model.status.in_(allowed)] + ([model.started_at == started] if started else [])
+    won = _write(sa.update(model).where(*where).values(status=status, **values))
     db.session.refresh(run)
     return won == 1
 
@@ -120,16 +122,21 @@ def start(run, worker_name: str | None, **values) -> bool:
     return won == 1
 
 
-def heartbeat(run, **values) -> bool:
-    """Stamp a running run's heartbeat (and progress ``values``); False when the run is no longer running here."""
+def heartbeat(run, started=None, **values) -> bool:
+    """Stamp a running run's heartbeat (and progress ``values``); False when the run is no longer running here:
+    ``started`` (the row's ``started_at``, read after ``start``) tells this execution from a later one of the same row (a
+    resumed run whose old worker woke up, or a SQLite id used again)."""
     model = type(run)
-    return _write(sa.update(model).where(model.id == run.id, model.status == "running")
-                  .values(heartbeat_at=utcnow(), **values)) == 1
+    where = [model.id == run.id, model.status == "running"] + ([model.started_at == started] if started else [])
+    return _write(sa.update(model).where(*where).values(heartbeat_at=utcnow(), **values)) == 1
 
 
-def finish(run, status: str, error: str | None = None, note: str | None = None) -> bool:
-    """Move an active run to a final state; False (and nothing written) when it already left the active states."""
-    return transition(run, ACTIVE, status, error=error, status_note=note, finished_at=utcnow())
+def finish(run, status: str, error: str | None = None, note: str | None = None, started=None) -> bool:
+    """Move an active run to a final state; False (and nothing written) when it already left the active states. A
+    worker passes the ``started_at`` of its execution as ``started``: then only that running execution is finished."""
+    allowed = ("running",) if started else ACTIVE
+    return transition(run, allowed, status, started=started, error=error, status_note=note,
+                      finished_at=utcnow())
 
 
 def cancel(run, actor: User) -> str:
