@@ -3,15 +3,10 @@
 fakeredis 2.40's TCP handler answers a command it cannot run (RQ probes the server with ``INFO``) and then *closes
 the connection*, so the client's next command on that connection fails with "Connection closed by server". Real
 Redis answers the error and keeps the connection: so does this handler.
-
-And a client that goes away while blocked (an RQ worker stopped in its ``BLPOP``, which waits up to 405 s) stays
-blocked in fakeredis: the next job pushed may be popped for the dead client and lost. Real Redis drops a closed
-client's blocking call; here a watcher ends it (as ``CLIENT UNBLOCK`` does) when the peer has closed.
 """
 from __future__ import annotations
 
 import select
-import socket
 import threading
 
 import redis
@@ -25,33 +20,7 @@ _POLL_INTERVAL = 0.01
 class _ForgivingHandler(TCPFakeRequestHandler):
     """fakeredis's request handler, except that a failed command does not end the connection."""
 
-    def _unblock_when_gone(self, done: threading.Event) -> None:
-        """While the client's command blocks, end it if the client closed its connection."""
-        fake = self.current_client.get_socket()
-        while not done.wait(0.2):
-            if not getattr(fake, "_blocked", False):
-                continue
-            if not select.select([self.connection], [], [], 0)[0]:
-                continue
-            try:
-                gone = self.connection.recv(1, socket.MSG_PEEK) == b""
-            except OSError:
-                gone = True
-            if gone:
-                fake._unblock_reason = b"timeout"
-                with fake._db.condition:
-                    fake._db.condition.notify_all()
-                return
-
     def handle(self) -> None:
-        done = threading.Event()
-        threading.Thread(target=self._unblock_when_gone, args=(done,), name="embedded-redis-peer", daemon=True).start()
-        try:
-            self._serve()
-        finally:
-            done.set()
-
-    def _serve(self) -> None:
         while not self.server._shutdown_event.is_set():
             try:
                 if self.current_client.can_read():
