@@ -17,18 +17,13 @@ OBJECT_ARGS = ("dataset_id", "row_id", "run_id", "sample_id", "endpoint_id", "co
 #: Routes that need their query string (answered 400 with a JSON error without it).
 NEEDS_QUERY = {"api.compare_evals"}
 ROLES = {"owner": "alice", "stranger": "bob", "admin": "admin", "anonymous": None}
-#: (role, endpoint) -> why it still fails; strict=False: once fixed, the case passes (XPASS) and can be dropped.
-KNOWN = {
-}
 
 
 def _params(routes, roles):
     out = []
     for role in roles:
         for route in routes:
-            reason = KNOWN.get((role, route[0]))
-            marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-            out.append(pytest.param(role, *route, marks=marks, id=f"{role}-{route[0]}"))
+            out.append(pytest.param(role, *route, id=f"{role}-{route[0]}"))
     return out
 
 
