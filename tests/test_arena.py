@@ -51,6 +51,8 @@ def test_a_battle_hides_the_models_until_the_vote_which_reveals_them_and_is_fina
     auth.login("alice")
     page = client.get("/chat/arena").get_data(as_text=True)
     assert "Zephyr" in page and 'name="count"' in page  # the start page lists the models one may include
+    refused = client.post("/chat/arena", data={"count": "3"})  # alice may use two models only
+    assert refused.status_code == 422 and "you have 2" in refused.get_data(as_text=True)
     r = client.post("/chat/arena", data={"count": "2", "models": [zephyr.id, quokka.id]})
     assert r.status_code == 302
     cid = int(r.headers["Location"].rsplit("/", 1)[1])

@@ -7,7 +7,7 @@ _ROW = {"type": "object", "properties": {
     "model": {"type": "string"}, "model_id": {"type": "integer"}, "system": {"type": "boolean"},
     "rating": {"type": "number", "description": "Bradley–Terry strength on the Elo scale (1000 + 400·log10)"},
     "ci": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
-           "description": "95% interval [low, high] from seeded bootstrap resamples of the votes"},
+           "description": "95% interval [low, high] from seeded bootstrap resamples of the pairwise outcomes"},
     "rank": {"type": "integer", "description": "1 + the number of models whose lower bound is above this upper bound"},
     "votes": {"type": "integer", "description": "Votes on this model, not counting all-bad ones"},
     "wins": {"type": "integer"}, "ties": {"type": "integer"}, "losses": {"type": "integer"},
