@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from app.leaderboards import bp
 from app.services import leaderboards
+from app.services.arena import board as arena_board
 from app.services.datasets import catalog
 
 
@@ -13,6 +14,13 @@ from app.services.datasets import catalog
 @login_required
 def index():
     return render_template("leaderboards/index.html", datasets=leaderboards.datasets_with_runs(current_user))
+
+
+@bp.route("/arena")
+@login_required
+def arena():
+    """The human-preference leaderboard: blind (arena) votes and named (chat) votes apart."""
+    return render_template("leaderboards/arena.html", board=arena_board.board(current_user))
 
 
 @bp.route("/<int:dataset_id>")
