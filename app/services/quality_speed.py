@@ -18,7 +18,7 @@ from app.services.perf import target_key
 METRICS = {"p99_ttft": ("p99_ttft_ms", False, _l("p99 TTFT (ms), lower is better")),
            "output_tps": ("output_tok_per_s", True, _l("Output tokens/s, higher is better"))}
 DEFAULT_METRIC = "p99_ttft"
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 360, 56, 24, 16, 48
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 340, 52, 24, 16, 46
 
 
 def parse(metric: str | None, concurrency: str | None) -> tuple[str, int | None]:
