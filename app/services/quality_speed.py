@@ -117,7 +117,8 @@ def geometry(chart: dict) -> dict | None:
     def py(y: float) -> float:
         return round(TOP + plot_h * (1 - (y - y_low) / (y_high - y_low)), 1)
 
-    drawn = [dict(p, x=px(p["value"]), y=py(p["score"]), y_low=py(p["ci"][0]), y_high=py(p["ci"][1]))
+    drawn = [dict(p, x=px(p["value"]), y=py(p["score"]), y_low=py(p["ci"][0]), y_high=py(p["ci"][1]),
+                  end=p["value"] > x_high * 0.6)  # a label right of the point, or left of it near the right edge
              for p in points]
     by_run = {p["run_id"]: p for p in drawn}
     front = sorted((by_run[i] for i in chart["front"]), key=lambda p: p["x"])
