@@ -9,19 +9,8 @@ from app.models.types import utcnow
 from app.services import endpoints, usage
 from tests import evals_helpers as h
 from tests import perf_helpers as ph
-from tests.fakes.openai_server import _text, _words
+from tests.evals_helpers import served_tokens
 from tests.models_helpers import make_model
-
-
-def served_tokens(fake_llm, model_name: str, reply) -> tuple[int, int]:
-    """(prompt, completion) tokens the fake server reported for the requests to ``model_name``."""
-    prompt = completion = 0
-    for r in fake_llm.requests:
-        body = r["json"] or {}
-        if r["path"].endswith("/chat/completions") and body.get("model") == model_name:
-            prompt += sum(len(_text(m.get("content")).split()) for m in body["messages"])
-            completion += len(_words(reply(body["messages"], body)))
-    return prompt, completion
 
 
 def test_run_tokens_cost_and_leaderboard_columns(client, user, worker, fake_llm, api_headers):
