@@ -125,3 +125,31 @@ def test_prices_are_validated_and_kept(client, auth, user, make_user, api_header
     assert "price_input_per_m" in spec["components"]["schemas"]["Model"]["properties"]
     assert "cost_per_1k" in spec["components"]["schemas"]["LeaderboardRow"]["properties"]
     assert spec["components"]["schemas"]["EvalRun"]["properties"]["tokens"]
+
+
+def test_chart_picks_the_common_concurrency_and_says_why_a_model_is_missing(app):
+    from types import SimpleNamespace as NS
+
+    from app.services import quality_speed
+
+    def bench(run_id, **ttft_by_concurrency):
+        return NS(id=run_id, levels=[NS(concurrency=int(c[1:]), p99_ttft_ms=v, output_tok_per_s=1000 / v)
+                                     for c, v in ttft_by_concurrency.items()])
+
+    rows = [{"model": name, "run_id": i, "endpoint_id": i, "score": score, "ci": [score - 0.1, score + 0.1]}
+            for i, (name, score) in enumerate((("A", 0.9), ("B", 0.8), ("C", 0.7), ("D", 0.6)), start=1)]
+    benchmarks = {1: bench(11, c1=400.0, c4=900.0), 2: bench(12, c1=200.0, c4=500.0), 3: bench(13, c4=100.0)}
+    with app.test_request_context():
+        chart = quality_speed.speeds(rows, benchmarks, "p99_ttft", None)
+        assert chart["concurrency"] == 4 and chart["concurrencies"] == [1, 4]  # the level three models have
+        assert chart["front"] == [3, 2, 1]  # C fastest, then B, then A best: none beats another on both
+        assert [m["model"] for m in chart["missing"]] == ["D"]
+        at_one = quality_speed.speeds(rows, benchmarks, "p99_ttft", 1)
+        assert at_one["front"] == [2, 1] and "no figure at concurrency 1" in at_one["missing"][0]["reason"]
+        drawn = quality_speed.geometry(chart)
+    xs = {p["model"]: p["x"] for p in drawn["points"]}
+    assert xs["C"] < xs["B"] < xs["A"] and drawn["front"].count(",") == 3
+    assert all(drawn["top"] <= p["y_high"] <= p["y"] <= p["y_low"] <= drawn["bottom"] for p in drawn["points"])
+    assert quality_speed.geometry({**chart, "points": [], "front": []}) is None
+    with pytest.raises(ValueError):
+        quality_speed.parse("fast", None)
