@@ -36,8 +36,10 @@ def _message(prediction: dict) -> tuple[str | None, dict]:
 def _usage(prediction: dict, perf: dict) -> dict:
     """The model's tokens for one answer: the message's perf metrics, else the output's usage."""
     usage = (prediction.get("model_output") or {}).get("usage") or {}
-    return {"prompt_tokens": perf.get("input_tokens", usage.get("input_tokens")),
-            "completion_tokens": perf.get("output_tokens", usage.get("output_tokens"))}
+
+    def known(key: str):
+        return perf[key] if perf.get(key) is not None else usage.get(key)
+    return {"prompt_tokens": known("input_tokens"), "completion_tokens": known("output_tokens")}
 
 
 def judge_usage(score: dict) -> dict:
