@@ -105,3 +105,13 @@ def test_fleiss_kappa_textbook():
     assert stats.fleiss_kappa(table) == pytest.approx(0.210, abs=5e-4)
     with pytest.raises(ValueError):
         stats.fleiss_kappa([[1, 1], [2, 1]])
+
+
+def test_pareto_front_on_a_fixed_set():
+    # (p99 TTFT ms, accuracy): lower TTFT and higher accuracy are better
+    points = [(100, 0.60), (200, 0.70), (150, 0.65), (300, 0.70), (250, 0.90), (120, 0.55), (100, 0.60)]
+    # (300, .70) is beaten by (200, .70); (120, .55) by (100, .60); the two equal (100, .60) are both on it
+    assert stats.pareto_front(points, higher_x=False) == [0, 6, 2, 1, 4]
+    # tokens/s (higher is better) against accuracy: only (300, .70) and (250, .90) remain
+    assert stats.pareto_front(points) == [3, 4]
+    assert stats.pareto_front([]) == [] and stats.pareto_front([(1.0, 0.5)]) == [0]

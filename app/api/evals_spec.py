@@ -80,5 +80,18 @@ def document_evals() -> None:
             "error": {"type": ["string", "null"]}, "parent_run_id": {"type": ["integer", "null"],
                                                                    "description": "The run it re-judged"},
             "decided": {"type": "object", "description": "How many samples the rule and the judge decided"},
-            "agreement": {"type": ["object", "null"], "description": "Judge–human agreement on labelled samples"}}},
+            "agreement": {"type": ["object", "null"], "description": "Judge–human agreement on labelled samples"},
+            "tokens": {"$ref": "#/components/schemas/TokenUsage"},
+            "cost": {"type": ["number", "null"], "description": "Model tokens × the model's prices per million "
+                     "input / output tokens, plus judge tokens × the judge's; null when a price or a token count "
+                     "it needs is unknown (never 0 for unknown)"}}},
+        "TokenPair": {"type": "object", "properties": {
+            "prompt": {"type": ["integer", "null"]}, "completion": {"type": ["integer", "null"]}},
+            "description": "Summed over the samples as the engine reported each request's usage; null when it "
+                           "reported none (OpenCompass reports no usage)"},
+        "TokenUsage": {"type": "object", "properties": {
+            "model": {"$ref": "#/components/schemas/TokenPair"},
+            "judge": {"oneOf": [{"$ref": "#/components/schemas/TokenPair"}, {"type": "null"}],
+                      "description": "Every judge request (retries too); null for a run without a judge"},
+            "samples": {"type": "integer", "description": "The samples counted"}}},
     })

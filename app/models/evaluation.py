@@ -105,6 +105,10 @@ class EvalSample(db.Model):
     latency_ms: so.Mapped[Optional[float]] = so.mapped_column()
     prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    #: What the judge's requests for this sample used (every attempt), as the engine reports it; None: no judge
+    #: read it, or the engine does not report the judge's usage (OpenCompass).
+    judge_prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    judge_completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     #: The engine's own record of the answer (evalscope's prediction line, OpenCompass's prediction entry), replayed
     #: into the engine's cache when a later attempt still needs this sample's verdict: no question is asked twice.
