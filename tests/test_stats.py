@@ -84,6 +84,15 @@ def test_bradley_terry_intervals_are_seeded_and_cover_the_rating():
     assert first["b"]["games"] == 60
 
 
+def test_bradley_terry_a_single_vote_ranks_nobody_apart_and_many_votes_do():
+    # one vote resampled is always the same vote: a bootstrap alone gives a one-point interval and two ranks
+    one = stats.bradley_terry_intervals([("a", "b", 1)], resamples=200, seed=1)
+    assert one["a"]["rating"] > one["b"]["rating"]
+    assert stats.rank_with_ties([tuple(one[p]["ci"]) for p in "ab"]) == [1, 1]
+    many = stats.bradley_terry_intervals([("a", "b", 1)] * 30 + [("b", "a", 1)] * 10, resamples=200, seed=1)
+    assert stats.rank_with_ties([tuple(many[p]["ci"]) for p in "ab"]) == [1, 2]
+
+
 def test_rank_with_ties():
     # a clearly first; b and c overlap (tie for 2nd); d is below everyone's interval
     assert stats.rank_with_ties([(0.8, 0.9), (0.5, 0.7), (0.55, 0.75), (0.1, 0.2)]) == [1, 2, 2, 4]

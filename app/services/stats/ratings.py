@@ -1,4 +1,9 @@
-"""Bradley–Terry strengths from pairwise outcomes (ties count half a win each way), with bootstrap intervals."""
+"""Bradley–Terry strengths from pairwise outcomes (ties count half a win each way), with bootstrap intervals.
+
+A percentile bootstrap alone collapses on a handful of votes (one vote resampled is always the same vote: an
+interval of one point, and two models ranked apart on a single vote). Each interval is therefore the wider of the
+bootstrap's and the normal approximation's from the fit's Fisher information, which stays wide until votes pile up.
+"""
 from __future__ import annotations
 
 import math
@@ -44,6 +49,18 @@ def _arrays(players: list, outcomes: Sequence[Outcome]) -> tuple[np.ndarray, np.
             np.array([o[2] for o in outcomes], dtype=float))
 
 
+def _normal_halfwidths(strength: np.ndarray, games: np.ndarray, prior: float) -> np.ndarray:
+    """95% half-widths on the Elo scale from the inverse Fisher information of the centred log-strengths (the prior's
+    games against the virtual player of strength 1 included)."""
+    p = strength[:, None] / (strength[:, None] + strength[None, :])
+    info = -games * p * p.T
+    virtual = strength / (strength + 1)
+    np.fill_diagonal(info, (games * p * p.T).sum(axis=1) + prior * virtual * (1 - virtual))
+    centre = np.eye(len(strength)) - 1.0 / len(strength)  # the ratings are centred (geometric mean 1): only
+    variance = np.diag(centre @ np.linalg.pinv(centre @ info @ centre) @ centre)  # differences carry information
+    return 1.959964 * np.sqrt(np.maximum(variance, 0)) * SCALE / math.log(10)
+
+
 def bradley_terry(outcomes: Sequence[Outcome], prior: float = PRIOR) -> dict[str, float]:
     """Each player's rating on the Elo scale (1000 + 400·log10 strength): a 400-point gap means 10:1 odds."""
     players = sorted({p for o in outcomes for p in o[:2]})
@@ -56,18 +73,25 @@ def bradley_terry(outcomes: Sequence[Outcome], prior: float = PRIOR) -> dict[str
 
 def bradley_terry_intervals(outcomes: Sequence[Outcome], resamples: int = 200, seed: int = SEED,
                             prior: float = PRIOR) -> dict[str, dict]:
-    """Ratings with 95% bootstrap intervals (outcomes resampled with replacement, seeded) and the count of games."""
+    """Ratings with 95% intervals (the wider of a seeded bootstrap over the outcomes, resampled with replacement, and
+    the normal approximation: see the module's note) and the count of games."""
     players = sorted({p for o in outcomes for p in o[:2]})
     if not players:
         return {}
     point = bradley_terry(outcomes, prior)
-    rng = np.random.default_rng(seed)
     k, (first, second, result) = len(players), _arrays(players, outcomes)
+    wins, pairs = _tally(k, first, second, result, prior)
+    half = _normal_halfwidths(_fit(k, wins, pairs, prior), pairs, prior)
+    rng = np.random.default_rng(seed)
     samples = np.empty((resamples, k))
     for r in range(resamples):
         drawn = rng.integers(0, len(outcomes), size=len(outcomes))
         samples[r] = BASE + SCALE * np.log10(_fit(k, *_tally(k, first[drawn], second[drawn], result[drawn], prior),
                                                   prior))
     games = {p: sum(1 for o in outcomes if p in o[:2]) for p in players}
-    return {p: {"rating": point[p], "ci": list(percentile_interval(samples[:, i])), "games": games[p]}
-            for i, p in enumerate(players)}
+    out = {}
+    for i, p in enumerate(players):
+        low, high = percentile_interval(samples[:, i])
+        out[p] = {"rating": point[p], "ci": [min(low, point[p] - half[i]), max(high, point[p] + half[i])],
+                  "games": games[p]}
+    return out
