@@ -7,7 +7,8 @@ _ROW = {"type": "object", "properties": {
     "model": {"type": "string"}, "model_id": {"type": "integer"}, "system": {"type": "boolean"},
     "rating": {"type": "number", "description": "Bradley–Terry strength on the Elo scale (1000 + 400·log10)"},
     "ci": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2,
-           "description": "95% interval [low, high]: the wider of seeded bootstrap resamples of the pairwise outcomes and the normal approximation"},
+           "description": "95% interval [low, high]: the wider of seeded bootstrap resamples of the pairwise "
+                          "outcomes and the normal approximation"},
     "rank": {"type": "integer", "description": "1 + the number of models whose lower bound is above this upper bound"},
     "votes": {"type": "integer", "description": "Votes on this model, not counting all-bad ones"},
     "wins": {"type": "integer"}, "ties": {"type": "integer"}, "losses": {"type": "integer"},
@@ -40,8 +41,8 @@ def openapi_paths() -> tuple[dict, dict]:
             "description": "Votes of every user, per model, among the models you may use (system models and yours "
                            "only: a vote involving any other model is left out). The winner beats each other model "
                            "of its vote; a tie is half a win each way; all-bad votes are left out of the fit and "
-                           "counted per model. 95% intervals: the wider of seeded bootstrap resamples and the normal approximation; `blind` holds the "
-                           "arena's votes, `named` those of normal chats, where the voter knew the models.",
+                           "counted per model. 95% intervals: the wider of seeded bootstrap resamples and the "
+                           "normal approximation; `blind` holds the arena's votes, `named` those of normal chats, where the voter knew the models.",
             "responses": {"200": _json(_ref("ArenaLeaderboard"), "The boards"), "401": _UNAUTH}}},
     }
     schemas = {"ArenaRow": _ROW, "ArenaLeaderboard": {"type": "object", "properties": {
