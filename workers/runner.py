@@ -67,6 +67,8 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
                 break
             process.close()
             runs.append_log(run, ["[evalhub] answers stored: the judge reads the rest"])
+        if stopped is None and returncode == 0:
+            stopped = _in_process_stage(run, engine, work_dir, deadline, mine)
         if stopped == "lost":
             return _current_status(model, run_id)
         outcome = engine.collect(run, work_dir, returncode, stopped == "cancelled")
@@ -102,6 +104,30 @@ def _next_stage(engine: Engine, run, work_dir: Path):
     """The engine's next stage's launch (an engine that has stages says so with ``next_stage``), else None."""
     next_stage = getattr(engine, "next_stage", None)
     return next_stage(run, work_dir) if next_stage is not None else None
+
+
+def _in_process_stage(run, engine: Engine, work_dir: Path, deadline: float, mine) -> str | None:
+    """The engine's stage run in this worker after its last process (a judge panel), with the same heartbeat,
+    cancel and time limit as ``_watch``: None when it finished (or there is none), else why it stopped."""
+    stage = getattr(engine, "in_process_stage", None)
+    if stage is None:
+        return None
+
+    def check() -> str | None:
+        done, total = engine.progress(run, work_dir)
+        if not runs.heartbeat(run, started=mine, progress_done=done, progress_total=max(total, run.progress_total or 0),
+                              **({"summary": run.summary} if hasattr(run, "summary") else {})):
+            return "lost"
+        db.session.refresh(run, ["cancel_requested"])
+        if run.cancel_requested:
+            runs.append_log(run, ["[evalhub] cancel requested: stopping the judges"])
+            return "cancelled"
+        if time.monotonic() > deadline:
+            runs.append_log(run, ["[evalhub] time limit reached: stopping the judges"])
+            return "timed_out"
+        return None
+
+    return stage(run, check)
 
 
 def _current_status(model, run_id: int) -> str:
