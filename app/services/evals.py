@@ -172,12 +172,12 @@ def usable_model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | N
 
 
 def request_count(params: dict) -> int:
-    """How many model requests the run makes (at most): samples × (1 + judged); a re-judge asks only the judge,
-    answers only only the model."""
-    total = 0
+    """How many model requests the run makes (at most): samples × (1 + judges when judged); a re-judge asks only
+    the judge(s), answers only only the model."""
+    total, judges = 0, max(1, len(params.get("panel") or []))
     for s in params["datasets"]:
         judged = (s["format"] == "qa" or params.get("judge_mcq")) and not params.get("answers_only")
-        total += s["samples"] * ((1 if judged else 0) + (0 if params.get("judge_only") else 1))
+        total += s["samples"] * ((judges if judged else 0) + (0 if params.get("judge_only") else 1))
     return total
 
 

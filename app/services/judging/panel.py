@@ -27,7 +27,9 @@ def judges_from(user: User, data: dict, errors: dict, usable_model) -> list[Mode
     raw = data.get("judge_ids")
     if raw in (None, "", []):
         one = data.get("judge_id")
-        raw = [] if one in (None, "", 0, "0") else [one]
+        if one in (None, "", 0, "0"):
+            return []
+        raw = [one]
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_JUDGES:
         errors["judge_ids"] = str(_l("Choose one to %(n)d judge models.", n=MAX_JUDGES))
         return []

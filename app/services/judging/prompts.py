@@ -51,7 +51,6 @@ C: INVALID - the answer is cut off, repeats itself, or refuses
 Reply with a JSON object with two keys: "reasoning" (your analysis, briefly) and "verdict" ("A", "B" or "C")."""
 
 NAMED = {"default": DEFAULT_JUDGE_PROMPT, "compassverifier": COMPASS_VERIFIER_PROMPT}
-LABELS = {"default": "Default (A correct / B incorrect)", "compassverifier": "CompassVerifier (A / B / C invalid)"}
 
 
 def resolve(prompt: str) -> str:
