@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import EvalJudgeVerdict, EvalRun, EvalSample
 from app.services.judging import prompts
 from tests import evals_helpers as h
+from tests.test_evals_rejudge import asked, samples_of
 
 # Each judge's verdict on the 12 answers (tags Q0..Q11): C correct, W wrong, X no usable verdict.
 FIRST = "CCWWCCWWCXCX"   # its X: a reply without a verdict
@@ -35,15 +36,6 @@ def judges(user, fake_llm):
             h.model(user, fake_llm, "Judge two", "judge-two",
                     reply=table_judge(SECOND, json.dumps({"reasoning": "cut off", "verdict": "C"}))),
             h.model(user, fake_llm, "Judge three", "judge-three", reply=table_judge(THIRD, "")))
-
-
-def samples_of(run_id: int) -> list[EvalSample]:
-    return db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run_id)
-                              .order_by(EvalSample.position)).all()
-
-
-def asked(fake_llm, model_name: str) -> int:
-    return len(h.judge_requests(fake_llm, model_name))
 
 
 def test_a_panel_of_two_then_a_rejudge_by_three(client, user, worker, fake_llm, api_headers):

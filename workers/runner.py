@@ -112,22 +112,10 @@ def _in_process_stage(run, engine: Engine, work_dir: Path, deadline: float, mine
     stage = getattr(engine, "in_process_stage", None)
     if stage is None:
         return None
-
-    def check() -> str | None:
-        done, total = engine.progress(run, work_dir)
-        if not runs.heartbeat(run, started=mine, progress_done=done, progress_total=max(total, run.progress_total or 0),
-                              **({"summary": run.summary} if hasattr(run, "summary") else {})):
-            return "lost"
-        db.session.refresh(run, ["cancel_requested"])
-        if run.cancel_requested:
-            runs.append_log(run, ["[evalhub] cancel requested: stopping the judges"])
-            return "cancelled"
-        if time.monotonic() > deadline:
-            runs.append_log(run, ["[evalhub] time limit reached: stopping the judges"])
-            return "timed_out"
-        return None
-
-    return stage(run, check)
+    stopped = stage(run, lambda: _checkpoint(run, engine, work_dir, deadline, mine, "the judges"))
+    if stopped is None:
+        _checkpoint(run, engine, work_dir, deadline, mine, "the judges", ended=True)  # every sample settled
+    return stopped
 
 
 def _current_status(model, run_id: int) -> str:
@@ -145,23 +133,34 @@ def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path,
         runs.append_log(run, process.new_log_lines())
         if ingest is not None:
             ingest(run, work_dir)
-        done, total = engine.progress(run, work_dir)
-        alive = runs.heartbeat(run, started=mine, progress_done=done,
-                               progress_total=max(total, run.progress_total or 0),
-                               **({"summary": run.summary} if hasattr(run, "summary") else {}))
+        reason = _checkpoint(run, engine, work_dir, deadline, mine, "the engine", ended=returncode is not None)
         if returncode is not None:
             return returncode, None
-        if not alive:
-            runs.append_log(run, ["[evalhub] this run is no longer running here: stopping the engine"])
-            return process.stop(), "lost"
-        db.session.refresh(run, ["cancel_requested"])
-        if run.cancel_requested:
-            runs.append_log(run, ["[evalhub] cancel requested: stopping the engine"])
-            return process.stop(), "cancelled"
-        if time.monotonic() > deadline:
-            runs.append_log(run, ["[evalhub] time limit reached: stopping the engine"])
-            return process.stop(), "timed_out"
+        if reason is not None:
+            return process.stop(), reason
         _ingest_until(run, work_dir, process, ingest, time.monotonic() + POLL_SECONDS)
+
+
+def _checkpoint(run, engine: Engine, work_dir: Path, deadline: float, mine, what: str,
+                ended: bool = False) -> str | None:
+    """Store the progress and a heartbeat; unless ``ended``, why ``what`` must stop now ("lost": the row left this
+    execution, "cancelled", "timed_out"), else None."""
+    done, total = engine.progress(run, work_dir)
+    alive = runs.heartbeat(run, started=mine, progress_done=done, progress_total=max(total, run.progress_total or 0),
+                           **({"summary": run.summary} if hasattr(run, "summary") else {}))
+    if ended:
+        return None
+    if not alive:
+        runs.append_log(run, [f"[evalhub] this run is no longer running here: stopping {what}"])
+        return "lost"
+    db.session.refresh(run, ["cancel_requested"])
+    if run.cancel_requested:
+        runs.append_log(run, [f"[evalhub] cancel requested: stopping {what}"])
+        return "cancelled"
+    if time.monotonic() > deadline:
+        runs.append_log(run, [f"[evalhub] time limit reached: stopping {what}"])
+        return "timed_out"
+    return None
 
 
 def _ingest_until(run, work_dir: Path, process: EngineProcess, ingest, until: float) -> None:
