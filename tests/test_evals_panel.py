@@ -13,7 +13,8 @@ from app.extensions import db
 from app.models import EvalJudgeVerdict, EvalRun, EvalSample
 from app.services.judging import prompts
 from tests import evals_helpers as h
-from tests.test_evals_rejudge import asked, samples_of
+from tests.test_evals_opencompass import needs_opencompass
+from tests.test_evals_rejudge import asked, half_exact_reply, samples_of
 
 # Each judge's verdict on the 12 answers (tags Q0..Q11): C correct, W wrong, X no usable verdict.
 FIRST = "CCWWCCWWCXCX"   # its X: a reply without a verdict
@@ -111,6 +112,24 @@ def test_a_panel_of_two_then_a_rejudge_by_three(client, user, worker, fake_llm, 
     agreement = client.get(f"/api/v1/evals/{child.id}", headers=headers).get_json()["judge_agreement"]
     assert agreement["method"] == "fleiss" and agreement["n"] == 9
     assert agreement["kappa"] == pytest.approx((p_bar - p_e) / (1 - p_e)) == pytest.approx(37 / 91)
+
+
+@needs_opencompass
+def test_opencompass_answers_once_then_the_panel_judges_what_the_rule_left(user, worker, fake_llm):
+    """On OpenCompass too: its ``-m infer`` stores the answers, rule first accepts Q0-Q3, the panel judges the rest."""
+    n = 8
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=half_exact_reply)
+    one, two, _three = judges(user, fake_llm)
+    d = h.dataset(user, h.qa_rows(n), "qa", "QA set")
+    run = h.finished(h.submit(user, model_id=m.id, judge_ids=[one.id, two.id], datasets=[{"dataset_id": d.id}],
+                              engine="opencompass", rule_first=True).id, 300)
+    assert run.status == "succeeded", run.error
+    assert asked(fake_llm, "qa-bot") == n and asked(fake_llm, "judge-one") == asked(fake_llm, "judge-two") == 4
+    rows = samples_of(run.id)
+    assert [s.decided_by for s in rows] == ["rule"] * 4 + ["judge"] * 4
+    # Q4-Q7: FIRST says C C W W, SECOND says X C W C → correct, correct, wrong, wrong (a tie)
+    assert [s.verdict for s in rows] == ["correct"] * 6 + ["wrong"] * 2
+    assert run.score == pytest.approx(0.75)
 
 
 def test_judge_ids_are_checked(client, user, make_user, fake_llm, api_headers):
