@@ -202,3 +202,14 @@ def test_verdict_reader_takes_compassverifier_replies():
     assert read('{"score": 0.75}') == ("correct", 0.75) and read('{"score": 0.25}') == ("wrong", 0.25)
     assert prompts.resolve("CompassVerifier") == prompts.COMPASS_VERIFIER_PROMPT
     assert prompts.resolve("") == prompts.DEFAULT_JUDGE_PROMPT
+
+
+def test_aggregation_of_numeric_scores_and_votes():
+    from app.services.judging.panel import aggregate
+    scores = [("correct", 0.75), ("wrong", 0.25), (None, None)]
+    assert aggregate(scores, 3, "mean") == {"verdict": "correct", "score": 0.5, "coverage": pytest.approx(2 / 3)}
+    assert aggregate(scores, 3, "majority")["verdict"] == "wrong"  # one vote each: a tie is no majority
+    assert aggregate([("correct", 1.0), ("correct", 0.6), ("wrong", 0.0)], 3, "majority") == {
+        "verdict": "correct", "score": 1.0, "coverage": 1.0}
+    assert aggregate([(None, None), (None, None)], 2, "majority") == {"verdict": "error", "score": None,
+                                                                       "coverage": 0.0}
