@@ -11,8 +11,10 @@ from app.engines import panel_judging
 from app.engines.eval_samples import summarize_run
 from app.extensions import db
 from app.models import EvalJudgeVerdict, EvalRun, EvalSample
+from app.services import evals, runs
 from app.services.judging import prompts
 from tests import evals_helpers as h
+from tests.services import wait_for
 from tests.test_evals_opencompass import needs_opencompass
 from tests.test_evals_rejudge import asked, half_exact_reply, samples_of
 
@@ -154,6 +156,33 @@ def test_judge_ids_are_checked(client, user, make_user, fake_llm, api_headers):
     assert "judge_agreement" in spec["components"]["schemas"]["EvalRun"]["properties"]
 
 
+def test_a_cancelled_panel_resumes_with_only_the_missing_verdicts(user, worker, fake_llm):
+    """Cancelled while its judges read: the verdicts stored are kept; resumed, the candidate is not asked again and
+    each judge only for what it lacks (a request in flight at the cancel may be asked again)."""
+    m = h.model(user, fake_llm, "QA bot", "qa-bot", reply=h.qa_reply)
+    one, two, _three = judges(user, fake_llm)
+    fake_llm.add_model("judge-two", reply=table_judge(SECOND, json.dumps({"reasoning": "cut off", "verdict": "C"})),
+                       ttft=0.3)  # slow enough to cancel in the middle
+    d = h.dataset(user, h.qa_rows(N), "qa", "QA set")
+    run = h.submit(user, model_id=m.id, judge_ids=[one.id, two.id], datasets=[{"dataset_id": d.id}], concurrency=2)
+
+    def verdicts() -> int:
+        db.session.rollback()
+        return db.session.scalar(sa.select(sa.func.count()).select_from(EvalJudgeVerdict).join(EvalSample).where(
+            EvalSample.run_id == run.id))
+    wait_for(lambda: verdicts() >= 6, timeout=180, interval=0.1, message="some verdicts")
+    runs.cancel(db.session.get(EvalRun, run.id), user)
+    cancelled = h.finished(run.id)
+    assert cancelled.status == "cancelled" and verdicts() < 2 * N
+    assert any(s.verdict == "pending" for s in samples_of(run.id))
+    evals.resume(cancelled, user)
+    done = h.finished(run.id, 240)
+    assert done.status == "succeeded", done.error
+    assert verdicts() == 2 * N and asked(fake_llm, "qa-bot") == N
+    assert N <= asked(fake_llm, "judge-one") <= N + 2 and N <= asked(fake_llm, "judge-two") <= N + 2
+    assert done.score == pytest.approx(5 / 11, abs=1e-6)
+
+
 def test_panel_stage_resumes_only_what_each_judge_lacks(app, user, fake_llm):
     """A killed panel stage: the verdicts stored survive; the next attempt asks each judge only what it lacks."""
     one, two, _three = judges(user, fake_llm)
@@ -173,8 +202,7 @@ def test_panel_stage_resumes_only_what_each_judge_lacks(app, user, fake_llm):
     db.session.add(EvalJudgeVerdict(sample_id=samples[0].id, judge_index=0, judge_endpoint_id=one.id,
                                     judge_name=one.name, verdict="correct", score=1.0, reply="A", usable=True))
     db.session.commit()
-    calls = []
-    assert panel_judging.judge_pending(run, lambda: calls.append(1) or None) is None and calls
+    assert panel_judging.judge_pending(run, lambda: None) is None
     assert asked(fake_llm, "judge-one") == 3 and asked(fake_llm, "judge-two") == 4
     assert [s.verdict for s in samples_of(run.id)] == ["correct", "wrong", "wrong", "wrong"]
 

@@ -10,8 +10,9 @@ every judge is done, each pending sample gets the panel's aggregate (``judging.p
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import json
-import logging
+import time
 
 import sqlalchemy as sa
 
@@ -23,7 +24,6 @@ from app.services.judging import panel
 from app.services.judging.prompts import fill, resolve
 from app.services.outbound import OutboundRefused
 
-log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0
 JUDGE_TIMEOUT = 120.0
 
@@ -76,36 +76,40 @@ def judge_pending(run, check) -> str | None:
         sa.select(EvalJudgeVerdict.sample_id, EvalJudgeVerdict.judge_index)
         .where(EvalJudgeVerdict.sample_id.in_(chunk)))}
     workers = max(1, min(int(run.params.get("concurrency") or 4), 32))
+    next_check = time.monotonic() + CHECK_SECONDS
+    clients = {}
+    for index, member in enumerate(members):
+        todo = [p for p in pending if (p.id, index) not in have]
+        client, base, why = _judge(member) if todo else (None, None, None)
+        if client is None:
+            _store([(p.id, index, member, None, why) for p in todo] if why else [])
+        else:
+            clients[index] = (client, base, todo)
+    tasks = ((p.id, index, client, dict(base, messages=[{"role": "user", "content": fill(
+        prompt, p.question or "", p.reference or "", p.prediction or "")}]))
+        for index, (client, base, todo) in clients.items() for p in todo)  # built as they are sent
     stop = None
-    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"panel-{run.id}") as pool:
-        futures: dict[cf.Future, tuple[int, int]] = {}
-        for index, member in enumerate(members):
-            todo = [p for p in pending if (p.id, index) not in have]
-            if not todo:
-                continue
-            client, base, why = _judge(member)
-            if client is None:
-                _store([(p.id, index, member, None, why) for p in todo])
-                continue
-            for p in todo:
-                kwargs = dict(base, messages=[{"role": "user", "content": fill(
-                    prompt, p.question or "", p.reference or "", p.prediction or "")}])
-                futures[pool.submit(_ask, client, kwargs)] = (p.id, index)
-        waiting = set(futures)
-        while waiting and stop is None:
-            done, waiting = cf.wait(waiting, timeout=CHECK_SECONDS, return_when=cf.ALL_COMPLETED)
+    pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"panel-{run.id}")
+    futures: dict[cf.Future, tuple[int, int]] = {}
+    try:
+        while stop is None:
+            for sample_id, index, client, kwargs in itertools.islice(tasks, max(0, workers - len(futures))):
+                futures[pool.submit(_ask, client, kwargs)] = (sample_id, index)
+            if not futures:
+                break
+            done, _waiting = cf.wait(futures, timeout=CHECK_SECONDS, return_when=cf.FIRST_COMPLETED)
             rows = []
             for future in done:
-                sample_id, index = futures[future]
+                sample_id, index = futures.pop(future)
                 try:
                     rows.append((sample_id, index, members[index], future.result(), None))
                 except Exception as exc:  # noqa: BLE001 - one judge's failure is that verdict's, never the run's
                     rows.append((sample_id, index, members[index], None, f"The judge request failed: {explain(exc)}"))
             _store(rows)
-            stop = check()
-        if stop is not None:
-            for future in waiting:
-                future.cancel()
+            if time.monotonic() >= next_check:
+                stop, next_check = check(), time.monotonic() + CHECK_SECONDS
+    finally:  # stopped: requests in flight are abandoned (their answers are not stored), the rest never sent
+        pool.shutdown(wait=stop is None, cancel_futures=True)
     if stop is None:
         settle(run, ids)
     return stop
