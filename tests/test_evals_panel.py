@@ -205,6 +205,8 @@ def test_panel_stage_resumes_only_what_each_judge_lacks(app, user, fake_llm):
     assert panel_judging.judge_pending(run, lambda: None) is None
     assert asked(fake_llm, "judge-one") == 3 and asked(fake_llm, "judge-two") == 4
     assert [s.verdict for s in samples_of(run.id)] == ["correct", "wrong", "wrong", "wrong"]
+    stored = db.session.scalars(sa.select(EvalJudgeVerdict).where(EvalJudgeVerdict.judge_index == 1)).all()
+    assert all(v.prompt_tokens and v.completion_tokens for v in stored)  # each judge request's usage is kept
 
     # a judge refused by the outbound guard (deleted) gives unusable verdicts; the other still counts
     fresh = [EvalSample(run_id=run.id, dataset_id=1, dataset_name="QA", subset="facts", position=10 + i,

@@ -47,9 +47,12 @@ def read_reply(reply: str | None) -> tuple[str | None, float | None]:
     return ("correct", 1.0) if letter == CORRECT else ("wrong", 0.0)
 
 
-def _ask(client, kwargs: dict) -> str:
+def _ask(client, kwargs: dict) -> tuple[str, int | None, int | None]:
+    """The judge's reply to one request, with its prompt and completion tokens (None when not reported)."""
     response = client.chat.completions.create(**kwargs)
-    return (response.choices[0].message.content or "") if response.choices else ""
+    usage = response.usage
+    return ((response.choices[0].message.content or "") if response.choices else "",
+            usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None)
 
 
 def _judge(member: dict) -> tuple[object | None, dict | None, str | None]:
@@ -82,7 +85,7 @@ def judge_pending(run, check) -> str | None:
         todo = [p for p in pending if (p.id, index) not in have]
         client, base, why = _judge(member) if todo else (None, None, None)
         if client is None:
-            _store([(p.id, index, member, None, why) for p in todo] if why else [])
+            _store([(p.id, index, member, None, None, None, why) for p in todo] if why else [])
         else:
             clients[index] = (client, base, todo)
     tasks = ((p.id, index, client, dict(base, messages=[{"role": "user", "content": fill(
@@ -102,9 +105,10 @@ def judge_pending(run, check) -> str | None:
             for future in done:
                 sample_id, index = futures.pop(future)
                 try:
-                    rows.append((sample_id, index, members[index], future.result(), None))
+                    rows.append((sample_id, index, members[index], *future.result(), None))
                 except Exception as exc:  # noqa: BLE001 - one judge's failure is that verdict's, never the run's
-                    rows.append((sample_id, index, members[index], None, f"The judge request failed: {explain(exc)}"))
+                    rows.append((sample_id, index, members[index], None, None, None,
+                                 f"The judge request failed: {explain(exc)}"))
             _store(rows)
             if time.monotonic() >= next_check:
                 stop, next_check = check(), time.monotonic() + CHECK_SECONDS
@@ -121,12 +125,14 @@ def _chunks(ids: list[int], size: int = 500):
 
 
 def _store(rows: list[tuple]) -> None:
-    """Store (sample id, judge index, panel member, reply or None, failure or None) as judge verdicts."""
-    for sample_id, index, member, reply, failure in rows:
+    """Store (sample id, judge index, panel member, reply, prompt tokens, completion tokens, failure or None) as
+    judge verdicts."""
+    for sample_id, index, member, reply, prompt_tokens, completion_tokens, failure in rows:
         found, score = read_reply(reply) if failure is None else (None, None)
         db.session.add(EvalJudgeVerdict(sample_id=sample_id, judge_index=index, judge_endpoint_id=member["id"],
                                         judge_name=member["name"][:128], verdict=found, score=score,
-                                        reply=reply if failure is None else failure, usable=found is not None))
+                                        reply=reply if failure is None else failure, usable=found is not None,
+                                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens))
     db.session.commit()
 
 

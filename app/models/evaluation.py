@@ -136,4 +136,6 @@ class EvalJudgeVerdict(db.Model):
     score: so.Mapped[Optional[float]] = so.mapped_column()
     reply: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     usable: so.Mapped[bool] = so.mapped_column(default=False)
+    prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()  # the judge request's usage, as its server said
+    completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,8 @@ def upgrade():
         sa.Column('score', sa.Float(), nullable=True),
         sa.Column('reply', sa.Text(), nullable=True),
         sa.Column('usable', sa.Boolean(), nullable=False),
+        sa.Column('prompt_tokens', sa.Integer(), nullable=True),
+        sa.Column('completion_tokens', sa.Integer(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['judge_endpoint_id'], ['model_endpoint.id'], ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['sample_id'], ['eval_sample.id'], ondelete='CASCADE'),
