@@ -7,6 +7,13 @@ import time
 from app.services import endpoints
 
 
+def chat_ready(page) -> None:
+    """Wait until the chat page's script has bound its buttons and stream handlers (a module script runs after
+    the page shows: a click before it does nothing, as on a slow machine)."""
+    from playwright.sync_api import expect  # (a string predicate would be eval'd, which the page's CSP forbids)
+    expect(page.locator("html[data-chat-ready='1']")).to_have_count(1)
+
+
 def model(owner, fake_llm, model_name: str, name: str | None = None, **behaviour):
     """A model of ``owner`` on the fake server; ``behaviour`` (reply, ttft, token_delay...) registers it there."""
     if behaviour:

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.chat_helpers import model
+from tests.chat_helpers import chat_ready, model
 from tests.e2e.test_auth_flow import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -20,6 +20,7 @@ def _battle(page):
         page.get_by_label(name).check()
     page.get_by_role("button", name="Start the battle").click()
     expect(page).to_have_url(re.compile(r"/chat/\d+$"))
+    chat_ready(page)
     box = page.get_by_label("Message")
     box.fill("Which bird flies higher?")
     box.press("Enter")

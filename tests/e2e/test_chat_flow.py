@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.chat_helpers import model
+from tests.chat_helpers import chat_ready, model
 
 pytestmark = pytest.mark.e2e
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
@@ -34,6 +34,7 @@ def test_three_models_stream_side_by_side_and_the_chat_is_in_history(page, make_
 
     page.get_by_role("link", name="Chat").click()
     expect(page).to_have_url(re.compile(r"/chat/new$"))
+    chat_ready(page)
     pick(page, "A", "Swift")
     page.get_by_role("button", name="Add a model").click()
     pick(page, "B", "Steady")
