@@ -161,6 +161,8 @@ def judge_prompt(data: dict, has_judge: bool, errors: dict) -> str | None:
 def usable_model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | None:
     """The live model ``raw`` (an id) the user may use, else None with ``errors[field]`` saying why."""
     try:
+        if isinstance(raw, (bool, float)):  # JSON true is not model 1, nor 7.9 model 7
+            raise TypeError(raw)
         model_id = int(raw)
     except (TypeError, ValueError):
         errors[field] = str(_l("Choose a model."))
