@@ -122,9 +122,18 @@ def test_models_are_picked_or_drawn_from_the_ones_the_user_may_use(client, alice
     assert drawn["arena"] and len(drawn["slots"]) == 2
     ids = set(db.session.scalars(sa.select(ChatSlot.endpoint_id).where(ChatSlot.conversation_id == drawn["id"])))
     assert ids == {m.id for m in mine}
+    judge = neutral(alice, fake_llm, "Judge")
+    judge.judge = True  # a model marked as a judge is drawn only when too few others are left
+    db.session.commit()
+    for _ in range(6):
+        pair = client.post("/api/v1/arena", headers=h, json={}).get_json()
+        assert set(db.session.scalars(sa.select(ChatSlot.endpoint_id).where(
+            ChatSlot.conversation_id == pair["id"]))) == {m.id for m in mine}
     third = neutral(alice, fake_llm, "Three")
     trio = client.post("/api/v1/arena", headers=h, json={"models": [third.id], "count": 3}).get_json()
     assert len(trio["slots"]) == 3
+    assert judge.id not in set(db.session.scalars(sa.select(ChatSlot.endpoint_id).where(
+        ChatSlot.conversation_id == trio["id"])))
     page_h = client.post("/chat/arena", data={"count": "3", "models": [foreign.id]})  # no session: to login
     assert page_h.status_code == 302 and "/login" in page_h.headers["Location"]
 

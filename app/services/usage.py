@@ -86,12 +86,12 @@ def cost(run: EvalRun, tokens: dict, endpoints: dict[int, ModelEndpoint]) -> flo
     (``endpoints`` by id); None when a price or a token count it needs is unknown."""
     model = _priced(tokens["model"], endpoints.get(run.endpoint_id))
     if tokens["judge"] is None:
-        return model
+        return _tidy(model)
     if "judges" in tokens:  # a panel: each judge's tokens at its own prices
         parts = [model] + [_priced(pair, endpoints.get(pair["id"])) for pair in tokens["judges"]]
-        return None if None in parts else sum(parts)
+        return None if None in parts else _tidy(sum(parts))
     judge = _priced(tokens["judge"], endpoints.get(run.judge_endpoint_id))
-    return None if model is None or judge is None else model + judge
+    return None if model is None or judge is None else _tidy(model + judge)
 
 
 def endpoints_of(runs: list[EvalRun]) -> dict[int, ModelEndpoint]:
@@ -109,4 +109,9 @@ def run_usage(run: EvalRun) -> dict:
 
 def per_thousand(value: float | None, samples: int) -> float | None:
     """A run's cost per 1,000 samples."""
-    return None if value is None or not samples else value / samples * 1000
+    return None if value is None or not samples else _tidy(value / samples * 1000)
+
+
+def _tidy(value: float | None) -> float | None:
+    """Binary floating point's tail cut off (0.11589999999999999 reads 0.1159); a billionth is far below a price."""
+    return None if value is None else round(value, 9)

@@ -35,13 +35,18 @@ def start(user: User, models: Any = None, count: Any = 2) -> Conversation:
     count = max(count, len(picked))
     if count > max(SIZES):
         raise ChatInvalid({"models": str(_l("Pick at most three models."))})
-    usable = list(db.session.scalars(endpoints.live_query(user).with_only_columns(ModelEndpoint.id)))
+    usable = dict(db.session.execute(endpoints.live_query(user).with_only_columns(ModelEndpoint.id,
+                                                                                    ModelEndpoint.judge)).all())
     if any(i not in usable for i in picked):
         raise ChatInvalid({"models": str(_l("Pick models you may use."))})
     others = [i for i in usable if i not in picked]
     if len(picked) + len(others) < count:
         raise ChatInvalid({"models": str(_l("An arena needs %(n)d models you may use; you have %(have)d.",
                                             n=count, have=len(usable)))})
-    chosen = picked + _RANDOM.sample(others, count - len(picked))
+    # a draw prefers the models people chat with: models marked as judges only when there are too few others
+    candidates, judges = [i for i in others if not usable[i]], [i for i in others if usable[i]]
+    need = count - len(picked)
+    drawn = _RANDOM.sample(candidates, min(need, len(candidates)))
+    chosen = picked + drawn + _RANDOM.sample(judges, need - len(drawn))
     _RANDOM.shuffle(chosen)  # whoever picked the models still cannot tell which slot holds which
     return conversations.create(user, [{"model_id": i} for i in chosen], arena=True)
