@@ -1,0 +1,142 @@
+"""One scheduler per model endpoint: a limit shared by every user's runs (model and judge roles), benchmarks that
+measure an idle server, capacity that comes back when a worker dies, fairness between users."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from app.extensions import db
+from app.models import EvalRun
+from app.services import endpoints
+from tests import evals_helpers as h
+from tests import perf_helpers as ph
+from tests.services import WorkerHandle, wait_for
+
+
+def tagged_mcq(tag: str, n: int) -> list[dict]:
+    """MCQ rows whose questions carry ``[<tag><i>]``, so the fake server's log tells the runs apart."""
+    return [{"id": f"{tag}{i}", "subset": "s", "split": "test", "question": f"[{tag}{i}] Which option is right?",
+             "A": "no", "B": "yes", "C": "maybe", "D": "never", "answer": "B"} for i in range(n)]
+
+
+def endpoint(owner, fake_llm, model_name: str, limit: int):
+    return endpoints.create(owner, {"name": f"{model_name} of {owner.username}", "base_url": fake_llm.base_url,
+                                    "model_name": model_name, "max_concurrency": limit})
+
+
+def arrivals(fake_llm, tag: str) -> list[float]:
+    """When the fake server received each completion whose last message carries ``[<tag>...]``."""
+    return [r["time"] for r in fake_llm.requests if r["path"].endswith("/chat/completions")
+            and re.search(rf"\[{tag}\d+\]", r["json"]["messages"][-1]["content"])]
+
+
+def test_two_evaluations_share_the_endpoint_limit(make_user, fake_llm, two_workers):
+    alice, bob = make_user("alice"), make_user("bob")
+    fake_llm.add_model("shared-16", reply="ANSWER: B", ttft=0.1)
+    runs = []
+    for owner, tag in ((alice, "A"), (bob, "B")):
+        model = endpoint(owner, fake_llm, "shared-16", 16)
+        data = h.dataset(owner, tagged_mcq(tag, 120), "mcq", f"set {tag}")
+        runs.append(h.submit(owner, model_id=model.id, datasets=[{"dataset_id": data.id}], concurrency=16))
+    done = [h.finished(r.id, timeout=180) for r in runs]
+    assert [r.status for r in done] == ["succeeded", "succeeded"], [r.error for r in done]
+    assert fake_llm.peak["shared-16"] <= 16  # 32 requests wanted at once; the endpoint allows 16
+    a, b = arrivals(fake_llm, "A"), arrivals(fake_llm, "B")
+    assert len(a) == len(b) == 120
+    assert min(b) < max(a) and min(a) < max(b)  # they shared the capacity; neither queued behind the other
+
+
+def test_two_runs_share_a_judge_limit(make_user, fake_llm, two_workers):
+    alice, bob = make_user("alice"), make_user("bob")
+    fake_llm.add_model("judge-4", reply=h.judge_reply, ttft=0.1)
+    runs = []
+    for owner in (alice, bob):
+        model = h.model(owner, fake_llm, "QA bot", f"qa-{owner.username}", reply=h.qa_reply)
+        judge = endpoint(owner, fake_llm, "judge-4", 4)
+        data = h.dataset(owner, h.qa_rows(24), "qa", "QA")
+        runs.append(h.submit(owner, model_id=model.id, judge_id=judge.id, datasets=[{"dataset_id": data.id}],
+                             concurrency=8))
+    done = [h.finished(r.id, timeout=180) for r in runs]
+    assert [r.status for r in done] == ["succeeded", "succeeded"], [r.error for r in done]
+    assert len(h.judge_requests(fake_llm, "judge-4")) == 48
+    assert fake_llm.peak["judge-4"] <= 4
+
+
+def test_an_evaluation_waits_for_a_benchmark_and_a_benchmark_for_an_evaluation(client, auth, make_user, fake_llm,
+                                                                             two_workers, api_headers):
+    alice, bob = make_user("alice"), make_user("bob")
+    ph.allow_loopback()
+    gate = threading.Event()
+
+    def reply(messages, _request):
+        if messages[-1]["content"].startswith("#"):  # the benchmark's prompts: held until the evaluation waits
+            gate.wait(60)
+        return "ANSWER: B"
+    fake_llm.add_model("bench-me", reply=reply, ttft=0.05)
+    bench_model, eval_model = endpoint(alice, fake_llm, "bench-me", 4), endpoint(bob, fake_llm, "bench-me", 4)
+    data = h.dataset(bob, tagged_mcq("E", 40), "mcq", "set E")
+    bench = ph.submit(alice, endpoint_id=bench_model.id, concurrency="2", number="20")
+    wait_for(lambda: any(r["json"]["messages"][-1]["content"].startswith("#") for r in list(fake_llm.requests)
+                         if r["json"]), timeout=120, message="the benchmark to measure")
+    run = h.submit(bob, model_id=eval_model.id, datasets=[{"dataset_id": data.id}], concurrency=4)
+
+    def waits():
+        db.session.rollback()
+        got = client.get(f"/api/v1/evals/{run.id}", headers=api_headers(bob)).get_json()
+        return got if (got.get("note") or "").startswith("Waiting:") else None
+    try:
+        note = wait_for(waits, timeout=60, message="the evaluation to say it waits")["note"]
+    finally:
+        gate.set()
+    assert "benchmark is measuring" in note and "#" not in note and str(bench.id) not in note
+    bench = ph.finished(bench.id)
+    run = h.finished(run.id)
+    assert bench.status == run.status == "succeeded", (bench.error, run.error)
+    assert bench.params["endpoint_touched"] == 0
+    bench_arrivals = [r["time"] for r in fake_llm.requests if "[E" not in str(r["json"])]
+    assert min(arrivals(fake_llm, "E")) > max(bench_arrivals)  # none of the evaluation's requests in the window
+
+    # the other way round: a benchmark submitted during an evaluation waits for it to finish
+    fake_llm.requests.clear()
+    slow = tagged_mcq("F", 40)
+    fake_llm.add_model("bench-me", reply="ANSWER: B", ttft=0.2)  # the gate is open from here on
+    data = h.dataset(bob, slow, "mcq", "set F")
+    run = h.submit(bob, model_id=eval_model.id, datasets=[{"dataset_id": data.id}], concurrency=4)
+    wait_for(lambda: arrivals(fake_llm, "F"), timeout=60, message="the evaluation to start")
+    bench = ph.submit(alice, endpoint_id=bench_model.id, concurrency="1", number="4")
+    wait_for(lambda: (ph.fresh(bench.id).status_note or "").startswith("Waiting:"), timeout=60,
+             message="the benchmark to wait")
+    assert "must finish first" in ph.fresh(bench.id).status_note and str(run.id) not in ph.fresh(bench.id).status_note
+    run, bench = h.finished(run.id), ph.finished(bench.id)
+    assert run.status == bench.status == "succeeded", (run.error, bench.error)
+    bench_arrivals = [r["time"] for r in fake_llm.requests if "[F" not in str(r["json"])]
+    assert min(bench_arrivals) > max(arrivals(fake_llm, "F"))
+
+
+def test_a_killed_workers_capacity_returns_within_the_lease(session_env, tmp_path, make_user, fake_llm, worker):
+    lease = 3
+    alice, bob = make_user("alice"), make_user("bob")
+
+    def reply(messages, _request):
+        if "[K" in messages[-1]["content"]:
+            fake_llm._stopped.wait(60)  # the killed run's requests hold their slots until the worker dies
+        return "ANSWER: B"
+    fake_llm.add_model("tight-2", reply=reply)
+    worker.stop()
+    doomed = WorkerHandle(dict(session_env, EVALHUB_SCHEDULER_LEASE_SECONDS=str(lease)), tmp_path / "doomed.log",
+                          data_dir=tmp_path / "doomed")
+    try:
+        first = h.submit(alice, model_id=endpoint(alice, fake_llm, "tight-2", 2).id, concurrency=2,
+                         datasets=[{"dataset_id": h.dataset(alice, tagged_mcq("K", 6), "mcq", "K").id}])
+        wait_for(lambda: len(arrivals(fake_llm, "K")) >= 2, timeout=60, message="the first run to hold the capacity")
+    finally:
+        doomed.kill_hard()
+    killed_at = time.time()
+    worker.restart()
+    second = h.submit(bob, model_id=endpoint(bob, fake_llm, "tight-2", 2).id, concurrency=2,
+                      datasets=[{"dataset_id": h.dataset(bob, tagged_mcq("L", 6), "mcq", "L").id}])
+    second = h.finished(second.id, timeout=120)
+    assert second.status == "succeeded", second.error
+    assert min(arrivals(fake_llm, "L")) - killed_at < lease + 15  # generous: a worker restart is in between
+    assert db.session.get(EvalRun, first.id) is not None
