@@ -140,3 +140,99 @@ def test_a_killed_workers_capacity_returns_within_the_lease(session_env, tmp_pat
     assert second.status == "succeeded", second.error
     assert min(arrivals(fake_llm, "L")) - killed_at < lease + 15  # generous: a worker restart is in between
     assert db.session.get(EvalRun, first.id) is not None
+
+
+def test_a_user_with_many_runs_does_not_starve_a_user_with_one(app):
+    from app.extensions import queues
+    from app.services.scheduler import leases
+    conn, key, lease = queues.connection, leases.endpoint_key("http://x.test/v1", "fair"), 30
+    busy = [leases.try_acquire(conn, key, 4, f"u1|eval_run-{i}|t", lease) for i in range(3)]
+    assert all(busy)  # user 1 (ten runs, say) holds 3 of 4 slots
+    conn.zadd(leases.key_of(key, "waiting"), {"u2|eval_run-99|w": time.time() + lease})  # user 2 waits
+    assert leases.try_acquire(conn, key, 4, "u1|eval_run-5|t", lease) is None  # above its equal share: no
+    assert leases.try_acquire(conn, key, 4, "u2|eval_run-99|w", lease)  # the waiting user gets the free slot
+    assert leases.try_acquire(conn, key, 4, "u2|eval_run-99|x", lease) is None  # full: never above capacity
+    leases.release(conn, busy[0], "u1|eval_run-0|t")
+    conn.delete(leases.key_of(key, "waiting"))
+    assert leases.try_acquire(conn, key, 4, "u1|eval_run-5|t", lease)  # nobody else waits: no slot left idle
+
+
+def test_a_benchmark_reports_a_chat_that_reached_its_model(client, auth, make_user, fake_llm, worker):
+    from app.services import endpoint_client
+    alice, bob = make_user("alice"), make_user("bob")
+    ph.allow_loopback()
+    gate = threading.Event()
+
+    def reply(messages, _request):
+        if messages[-1]["content"].startswith("#"):
+            gate.wait(60)
+        return "ANSWER: B"
+    fake_llm.add_model("bench-chat", reply=reply)
+    bench = ph.submit(alice, endpoint_id=endpoint(alice, fake_llm, "bench-chat", 4).id, concurrency="1", number="3")
+    wait_for(lambda: any(r["json"]["messages"][-1]["content"].startswith("#") for r in list(fake_llm.requests)
+                         if r["json"]), timeout=120, message="the benchmark to measure")
+    chat_model = endpoint(bob, fake_llm, "bench-chat", 4)  # bob chats with the same model meanwhile
+    try:
+        endpoint_client.client_for(chat_model).chat.completions.create(
+            **endpoint_client.chat_kwargs(chat_model, [{"role": "user", "content": "hi"}]))
+    finally:
+        gate.set()
+    bench = ph.finished(bench.id)
+    assert bench.status == "succeeded", bench.error
+    assert bench.params["endpoint_touched"] == 1
+    auth.login("alice")
+    assert "1 other request(s) reached this model" in client.get(f"/perf/{bench.id}").data.decode()
+
+
+def test_admin_sees_every_waiting_run_and_cancels_another_users_benchmark(client, auth, make_user, fake_llm,
+                                                                          worker):
+    from app.extensions import queues
+    from app.services.scheduler import admission, endpoint_key
+    bob, _root = make_user("bob"), make_user("root", role="admin")
+    model = ph.known_model(bob, fake_llm, "held-model")
+    key = endpoint_key(model.base_url, model.model_name)
+    assert admission.try_take_whole(queues.connection, key, "u999|perf_run-999", 4, 60) == "held"
+    try:  # someone else's benchmark holds the model: bob's benchmark waits
+        run = ph.submit(bob, endpoint_id=model.id)
+        wait_for(lambda: (ph.fresh(run.id).status_note or "").startswith("Waiting:"), timeout=60,
+                 message="bob's benchmark to wait")
+        note = ph.fresh(run.id).status_note
+        assert "another benchmark" in note and "999" not in note
+        auth.login("root")
+        page = client.get("/admin/runs").data.decode()
+        assert f'data-run="perf_run-{run.id}"' in page and "bob" in page and "another benchmark" in page
+        assert client.post(f"/admin/runs/perf_run/{run.id}/cancel").status_code == 302
+        run = ph.finished(run.id, timeout=30)
+        assert run.status == "cancelled" and not fake_llm.requests  # it never touched the model
+        assert client.post("/admin/runs/perf_run/424242/cancel").status_code == 404
+        auth.logout()
+        auth.login("bob")
+        assert client.get("/admin/runs").status_code in (403, 404)
+    finally:
+        admission.leave(queues.connection, key, "u999|perf_run-999")
+
+
+def test_run_page_shows_the_capacity_own_runs_named_others_counted(client, auth, make_user, fake_llm):
+    from app.extensions import queues
+    from app.services.scheduler import leases
+    from app.services.scheduler.seat import target_of
+    alice, bob = make_user("alice"), make_user("bob")
+    mine, theirs = endpoint(alice, fake_llm, "cap-view", 4), endpoint(bob, fake_llm, "cap-view", 4)
+    rows = [EvalRun(owner_id=o.id, endpoint_id=e.id, endpoint_name=e.name, status="running",
+                    params={"datasets": [], "concurrency": 4}) for o, e in ((alice, mine), (bob, theirs))]
+    db.session.add_all(rows)
+    db.session.commit()
+    target = target_of(mine)
+    conn = queues.connection
+    for row, holders in ((rows[0], 1), (rows[1], 3)):
+        for i in range(holders):
+            assert leases.try_acquire(conn, target.key, 4, f"u{row.owner_id}|eval_run-{row.id}|{i}", 30)
+    try:
+        auth.login("alice")
+        page = client.get(f"/evals/{rows[0].id}").data.decode()
+        assert "4 of 4 requests in flight, 0 waiting" in page
+        assert f"Evaluation #{rows[0].id}</a>: 1 in flight" in page
+        assert "1 run(s) of other users: 3 in flight" in page and f"#{rows[1].id}" not in page
+    finally:
+        for key in leases.slot_keys(target.key, 4):
+            conn.delete(key)

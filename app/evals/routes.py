@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import EvalSample
 from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
-from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs
+from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs, scheduler
 from app.services.eval_prompts import prompt_sent
 from app.services.datasets import catalog
 from app.services.judging import labels, rejudge, report
@@ -74,7 +74,8 @@ def show(run_id: int):
                            judges=db.session.scalars(endpoints.live_query(current_user)).all() if mine else [],
                            children=rejudge.children(run), default_prompt=evals.DEFAULT_JUDGE_PROMPT,
                            decided=report.decided(run), agreement=labels.agreement(run),
-                           labelled=labels.labelled_count(run))
+                           labelled=labels.labelled_count(run),
+                           capacity=scheduler.for_run(run, current_user) if mine else [])
 
 
 @bp.route("/<int:run_id>/<any(publish, unpublish):action>", methods=["POST"])

@@ -8,6 +8,6 @@
 """
 from app.services.scheduler.leases import endpoint_key, touch
 from app.services.scheduler.seat import Seat
-from app.services.scheduler.usage import all_endpoints, view
+from app.services.scheduler.usage import all_endpoints, all_views, for_run, view
 
-__all__ = ["Seat", "all_endpoints", "endpoint_key", "touch", "view"]
+__all__ = ["Seat", "all_endpoints", "all_views", "endpoint_key", "for_run", "touch", "view"]

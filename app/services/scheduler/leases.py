@@ -122,8 +122,7 @@ def touch(conn: redis.Redis, key: str) -> None:
     """Count one request sent to the endpoint by anything (chat, checks, evaluations): a benchmark compares the
     count before and after its measurement."""
     name = key_of(key, "touch")
-    conn.incr(name)
-    conn.expire(name, 30 * 86400)
+    conn.pipeline(transaction=False).incr(name).expire(name, 30 * 86400).execute()
 
 
 def touches(conn: redis.Redis, key: str) -> int:

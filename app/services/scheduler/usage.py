@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from app.extensions import queues
+from app.extensions import db, queues
+from app.models import ModelEndpoint
 from app.services.scheduler import admission, leases
 from app.services.scheduler.seat import ENDPOINTS
 
@@ -59,3 +60,25 @@ def view(key: str, user_id: int | None, see_all: bool = False) -> dict | None:
     return {"name": state["name"], "capacity": state["capacity"], "in_use": len(state["holders"]),
             "waiting": len(state["waiters"]), "benchmark": state["exclusive"] is not None,
             "runs": mine, "others": others}
+
+
+def for_run(run, user) -> list[dict]:
+    """The capacity of each endpoint an active run uses (model, judge), as ``user`` may see it."""
+    if not run.is_active:
+        return []
+    ids = dict.fromkeys(i for i in (run.endpoint_id, getattr(run, "judge_endpoint_id", None)) if i)
+    found = []
+    for endpoint in filter(None, (db.session.get(ModelEndpoint, i) for i in ids)):
+        seen = view(leases.endpoint_key(endpoint.base_url, endpoint.model_name), user.id, see_all=user.is_admin)
+        if seen is not None:
+            found.append(seen)
+    return found
+
+
+def all_views() -> list[dict]:
+    """Every endpoint's capacity with every run named (the admin page)."""
+    try:
+        keys = sorted(k.decode() for k in queues.connection.smembers(ENDPOINTS))
+    except Exception:  # noqa: BLE001 - a page must render with Redis down
+        return []
+    return [v for v in (view(k, None, see_all=True) for k in keys) if v is not None]
