@@ -236,3 +236,31 @@ def test_run_page_shows_the_capacity_own_runs_named_others_counted(client, auth,
     finally:
         for key in leases.slot_keys(target.key, 4):
             conn.delete(key)
+
+
+def test_metrics_for_admins_only_and_parseable(client, auth, make_user, fake_llm, api_headers):
+    from prometheus_client.parser import text_string_to_metric_families
+    from app.services.scheduler.seat import target_of
+    root, bob = make_user("root", role="admin"), make_user("bob")
+    target_of(endpoint(bob, fake_llm, "metered", 6))
+    ph.row(bob, endpoint(bob, fake_llm, "timed", 2), status="succeeded", finished_at=None)
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/metrics", headers=api_headers(bob)).status_code == 404
+    auth.login("bob")
+    assert client.get("/metrics").status_code == 404
+    auth.logout()
+    for headers in (api_headers(root), {}):
+        if not headers:
+            auth.login("root")
+        r = client.get("/metrics", headers=headers)
+        assert r.status_code == 200 and r.mimetype == "text/plain"
+        families = {f.name: f for f in text_string_to_metric_families(r.data.decode())}
+        for name in ("evalhub_runs", "evalhub_queue_depth", "evalhub_workers_alive", "evalhub_worker_engine",
+                     "evalhub_endpoint_requests_in_flight", "evalhub_endpoint_requests_waiting",
+                     "evalhub_endpoint_capacity", "evalhub_samples", "evalhub_tokens", "evalhub_benchmark_seconds"):
+            assert name in families, name
+        runs = {(s.labels["kind"], s.labels["state"]): s.value for s in families["evalhub_runs"].samples}
+        assert runs[("benchmark", "succeeded")] == 1 and runs[("evaluation", "running")] == 0
+        capacity = [s for s in families["evalhub_endpoint_capacity"].samples if s.labels["model"] == "metered"]
+        assert capacity and capacity[0].value == 6
