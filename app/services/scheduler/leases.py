@@ -7,7 +7,7 @@ the lease time. No Lua (the embedded fakeredis queue has none): each step is one
 compare-and-delete under WATCH.
 
 Fair between users: while another user waits, a user takes a free slot only below an equal share of the capacity
-(``capacity // users``), so a user with ten runs does not starve a user with one; with nobody else waiting, anyone
+(``capacity / users``, rounded up), so a user with ten runs does not starve a user with one; with nobody else waiting, anyone
 takes any free slot (no capacity is left idle).
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _fair(conn: redis.Redis, key: str, capacity: int, user: str, held: list) -> 
         return True
     holdings = Counter(user_of(v) for v in held if v is not None)
     users = others | set(holdings) | {user}
-    return holdings[user] < max(1, capacity // len(users))
+    return holdings[user] < -(-capacity // len(users))  # an equal share, rounded up: no slot left idle
 
 
 def try_acquire(conn: redis.Redis, key: str, capacity: int, who: str, lease: int) -> str | None:
@@ -73,8 +73,9 @@ def try_acquire(conn: redis.Redis, key: str, capacity: int, who: str, lease: int
 
 
 def acquire(conn: redis.Redis, key: str, capacity: int, who: str, lease: int, stop: threading.Event,
-            poll: float = 0.03) -> str | None:
-    """Wait for a slot (registered as waiting meanwhile); None when ``stop`` is set first."""
+            poll=lambda: 0.03) -> str | None:
+    """Wait for a slot (registered as waiting meanwhile), trying every ``poll()`` seconds (jittered); None when
+    ``stop`` is set first."""
     waiting, registered = key_of(key, "waiting"), 0.0
     try:
         while not stop.is_set():
@@ -85,7 +86,7 @@ def acquire(conn: redis.Redis, key: str, capacity: int, who: str, lease: int, st
             if now - registered > 1.0:
                 conn.zadd(waiting, {who: now + lease})
                 registered = now
-            stop.wait(poll * (0.5 + random.random()))
+            stop.wait(poll() * (0.5 + random.random()))
         return None
     finally:
         if registered:

@@ -1,0 +1,132 @@
+"""Benchmark: three users' 1,000-sample evaluations against one endpoint limited to 16 requests in flight.
+
+The fake OpenAI-compatible server answers each request after 100 ms and records the most requests it had in flight.
+EvalHub: three real ``flask worker`` processes (the embedded queue, SQLite), each run at concurrency 16, all three
+submitted at once; the endpoint's scheduler keeps them to 16 together. By hand: three ``evalscope`` processes on the
+same exported files at 16 each, all at once (what three people would do), then one after another. Ideal: the
+combined work at 16 in flight, 3 × 1,000 × 100 ms / 16 = 18.75 s.  Run by hand:
+``.venv/bin/python bench/shared_endpoint.py [N]`` (``BENCH_REDIS_URL=redis://127.0.0.1:6379/7`` for a real Redis)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DELAY, LIMIT, USERS = 0.1, 16, 3
+HAND = """
+import sys, time
+from evalscope import TaskConfig, run_task
+t = time.perf_counter()
+run_task(TaskConfig(model="bench-model", api_url=sys.argv[1], api_key="EMPTY", eval_type="openai_api",
+    datasets=["general_mcq"], dataset_args={"general_mcq": {"local_path": sys.argv[2], "subset_list": [sys.argv[3]]}},
+    generation_config={"temperature": 0.0, "max_tokens": 64, "timeout": 120, "retries": 2, "retry_interval": 2},
+    eval_batch_size=16, work_dir=sys.argv[4], no_timestamp=True, ignore_errors=True))
+"""
+
+
+def rows(n: int, tag: str) -> str:
+    return "".join(json.dumps({"id": f"{tag}{i}", "question": f"[{tag}{i}] Which one?", "A": "no", "B": "yes",
+                               "C": "maybe", "D": "never", "answer": "B"}) + "\n" for i in range(n))
+
+
+def by_hand(server, work: Path, tmp: Path, together: bool) -> float:
+    """Three evalscope processes on the exported MCQ files, at once or one after another; wall seconds."""
+    data = work / "mcq" / "data"
+    subset = json.loads((work / "manifest.json").read_text())["subsets"][0]["eval_subset"]
+    env = {**os.environ, "EVALSCOPE_DISABLE_UVLOOP": "1"}
+    argv = [[sys.executable, "-c", HAND, server.base_url, str(data), subset, str(tmp / f"hand-{together}-{i}")]
+            for i in range(USERS)]
+    started = time.perf_counter()
+    if together:
+        procs = [subprocess.Popen(a, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for a in argv]
+        for p in procs:
+            p.wait()
+    else:
+        for a in argv:
+            subprocess.run(a, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def main(n: int = 1000) -> None:
+    from tests.fakes.openai_server import FakeOpenAIServer
+    from tests.services import WorkerHandle, stop_process
+    server = FakeOpenAIServer().start()
+    server.add_model("bench-model", reply="ANSWER: B", ttft=DELAY)
+    tmp = Path(tempfile.mkdtemp(prefix="evalhub-bench-"))
+    redis_url = os.environ.get("BENCH_REDIS_URL")  # a real Redis (flushed), else the embedded one
+    if redis_url:
+        import redis
+        redis.Redis.from_url(redis_url).flushdb()
+    else:
+        from app.embedded_redis import start_embedded_redis
+        _redis, redis_url = start_embedded_redis()
+    env = {k: v for k, v in os.environ.items() if k != "EVALHUB_PARENT_PID"}
+    env.update(EVALHUB_DATA_DIR=str(tmp / "data"), EVALHUB_ALLOW_PRIVATE_URLS="1", SECRET_KEY="bench-secret",
+               DATABASE_URL=f"sqlite:///{tmp}/bench.db", REDIS_URL=redis_url, EVALHUB_LOG_LEVEL="WARNING")
+    os.environ.update(env)
+    from app import create_app
+    from app.extensions import db
+    from app.models import EvalRun
+    app = create_app()
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade(directory=str(ROOT / "migrations"))
+        from app.services import accounts, endpoints, evals
+        from app.services.datasets import store
+        from app.services.datasets.formats import Mapping
+        import io
+        workers = [WorkerHandle(env, tmp / f"worker{i}.log", data_dir=tmp / f"machine{i}") for i in range(USERS)]
+        submitted = []
+        for i in range(USERS):
+            user = accounts.create_user(f"user{i}", "bench-password")
+            model = endpoints.create(user, {"name": "m", "base_url": server.base_url, "model_name": "bench-model",
+                                            "max_concurrency": LIMIT})
+            dataset = store.create_from_file(user, user, name="bench", fmt="mcq", filename="b.jsonl",
+                                             stream=io.BytesIO(rows(n, "ABC"[i]).encode()), mapping=Mapping("mcq"))
+            submitted.append((user, model, dataset))
+        started = time.perf_counter()
+        ids = [evals.create(u, {"model_id": m.id, "datasets": [{"dataset_id": d.id}], "concurrency": LIMIT}).id
+               for u, m, d in submitted]
+        while True:
+            db.session.rollback()
+            done = [db.session.get(EvalRun, i) for i in ids]
+            if all(r.status in ("succeeded", "failed", "cancelled") for r in done):
+                break
+            time.sleep(0.2)
+        evalhub_s = time.perf_counter() - started
+        work = Path(done[0].work_dir)
+        print("EvalHub runs:", [(r.status, r.score, r.sample_errors) for r in done])
+        for w in workers:
+            stop_process(w.proc)
+    peak = server.peak.get("bench-model", 0)
+    spans = [(a, b) for _m, a, b in server.answered]
+    window = max(b for _a, b in spans) - min(a for a, _b in spans)
+    mean_in_flight = sum(b - a for a, b in spans) / window
+    ideal = USERS * n * DELAY / LIMIT
+    server.reset()
+    server.add_model("bench-model", reply="ANSWER: B", ttft=DELAY)
+    together = by_hand(server, work, tmp, True)
+    peak_together = server.peak.get("bench-model", 0)
+    server.peak.clear()
+    one_by_one = by_hand(server, work, tmp, False)
+    print(json.dumps({"samples_per_user": n, "ideal_s": ideal, "evalhub_s": round(evalhub_s, 2),
+                      "evalhub_over_ideal": round(evalhub_s / ideal, 3), "evalhub_peak_in_flight": peak,
+                      "evalhub_request_window_s": round(window, 2), "evalhub_mean_in_flight": round(mean_in_flight, 2),
+                      "hand_together_s": round(together, 2), "hand_together_peak_in_flight": peak_together,
+                      "hand_one_after_another_s": round(one_by_one, 2),
+                      "hand_one_after_another_peak": server.peak.get("bench-model", 0)}, indent=1))
+    server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
