@@ -5,12 +5,16 @@ EvalHub: three real ``flask worker`` processes (the embedded queue, SQLite), eac
 submitted at once; the endpoint's scheduler keeps them to 16 together. By hand: three ``evalscope`` processes on the
 same exported files at 16 each, all at once (what three people would do), then one after another. Ideal: the
 combined work at 16 in flight, 3 × 1,000 × 100 ms / 16 = 18.75 s.  Run by hand:
-``.venv/bin/python bench/shared_endpoint.py [N]`` (``BENCH_REDIS_URL=redis://127.0.0.1:6379/7`` for a real Redis)
+``.venv/bin/python bench/shared_endpoint.py [N]`` (``BENCH_REDIS_URL=redis://127.0.0.1:6379/7`` for a real Redis;
+``BENCH_SERIAL=0`` skips the one-after-another hand run). Each side's CPU seconds (the workers with their engines;
+the evalscope processes by hand) and the load average come with the figures: on a shared 2-core machine they say
+whether the wall time is the scheduler's or the CPU's.
 """
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -36,6 +40,12 @@ run_task(TaskConfig(model="bench-model", api_url=sys.argv[1], api_key="EMPTY", e
 def rows(n: int, tag: str) -> str:
     return "".join(json.dumps({"id": f"{tag}{i}", "question": f"[{tag}{i}] Which one?", "A": "no", "B": "yes",
                                "C": "maybe", "D": "never", "answer": "B"}) + "\n" for i in range(n))
+
+
+def children_cpu() -> float:
+    """CPU seconds of every finished (and reaped) child process, and theirs, so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def by_hand(server, work: Path, tmp: Path, together: bool) -> float:
@@ -93,6 +103,7 @@ def main(n: int = 1000) -> None:
             dataset = store.create_from_file(user, user, name="bench", fmt="mcq", filename="b.jsonl",
                                              stream=io.BytesIO(rows(n, "ABC"[i]).encode()), mapping=Mapping("mcq"))
             submitted.append((user, model, dataset))
+        load_before, cpu_before = os.getloadavg()[0], children_cpu()
         started = time.perf_counter()
         ids = [evals.create(u, {"model_id": m.id, "datasets": [{"dataset_id": d.id}], "concurrency": LIMIT}).id
                for u, m, d in submitted]
@@ -107,6 +118,7 @@ def main(n: int = 1000) -> None:
         print("EvalHub runs:", [(r.status, r.score, r.sample_errors) for r in done])
         for w in workers:
             stop_process(w.proc)
+        evalhub_cpu = children_cpu() - cpu_before  # the three workers with their engines (start-ups included)
     peak = server.peak.get("bench-model", 0)
     spans = [(a, b) for _m, a, b in server.answered]
     window = max(b for _a, b in spans) - min(a for a, _b in spans)
@@ -114,15 +126,22 @@ def main(n: int = 1000) -> None:
     ideal = USERS * n * DELAY / LIMIT
     server.reset()
     server.add_model("bench-model", reply="ANSWER: B", ttft=DELAY)
+    cpu_before = children_cpu()
     together = by_hand(server, work, tmp, True)
+    hand_cpu = children_cpu() - cpu_before
+    load_after = os.getloadavg()[0]
     peak_together = server.peak.get("bench-model", 0)
     server.peak.clear()
-    one_by_one = by_hand(server, work, tmp, False)
+    one_by_one = by_hand(server, work, tmp, False) if os.environ.get("BENCH_SERIAL", "1") != "0" else None
     print(json.dumps({"samples_per_user": n, "ideal_s": ideal, "evalhub_s": round(evalhub_s, 2),
                       "evalhub_over_ideal": round(evalhub_s / ideal, 3), "evalhub_peak_in_flight": peak,
                       "evalhub_request_window_s": round(window, 2), "evalhub_mean_in_flight": round(mean_in_flight, 2),
+                      "evalhub_cpu_s": round(evalhub_cpu, 1),
                       "hand_together_s": round(together, 2), "hand_together_peak_in_flight": peak_together,
-                      "hand_one_after_another_s": round(one_by_one, 2),
+                      "hand_together_cpu_s": round(hand_cpu, 1),
+                      "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
+                      "cores": os.cpu_count(),
+                      "hand_one_after_another_s": one_by_one and round(one_by_one, 2),
                       "hand_one_after_another_peak": server.peak.get("bench-model", 0)}, indent=1))
     server.stop()
     shutil.rmtree(tmp, ignore_errors=True)

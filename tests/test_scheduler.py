@@ -115,6 +115,8 @@ def test_an_evaluation_waits_for_a_benchmark_and_a_benchmark_for_an_evaluation(c
 
 
 def test_a_killed_workers_capacity_returns_within_the_lease(session_env, tmp_path, make_user, fake_llm, worker):
+    from app.extensions import queues
+    from app.services.scheduler import leases
     lease = 3
     alice, bob = make_user("alice"), make_user("bob")
 
@@ -130,31 +132,77 @@ def test_a_killed_workers_capacity_returns_within_the_lease(session_env, tmp_pat
         first = h.submit(alice, model_id=endpoint(alice, fake_llm, "tight-2", 2).id, concurrency=2,
                          datasets=[{"dataset_id": h.dataset(alice, tagged_mcq("K", 6), "mcq", "K").id}])
         wait_for(lambda: len(arrivals(fake_llm, "K")) >= 2, timeout=60, message="the first run to hold the capacity")
+        key = leases.endpoint_key(fake_llm.base_url, "tight-2")
+        assert len(leases.holders(queues.connection, key, 2)) == 2  # the doomed run holds the whole capacity
     finally:
         doomed.kill_hard()
-    killed_at = time.time()
-    worker.restart()
+    killed_at = time.monotonic()
     second = h.submit(bob, model_id=endpoint(bob, fake_llm, "tight-2", 2).id, concurrency=2,
                       datasets=[{"dataset_id": h.dataset(bob, tagged_mcq("L", 6), "mcq", "L").id}])
+    wait_for(lambda: not leases.holders(queues.connection, key, 2), timeout=lease + 30, interval=0.1,
+             message="the dead worker's slots to expire")
+    assert time.monotonic() - killed_at < lease + 2
+    worker.restart()
     second = h.finished(second.id, timeout=120)
-    assert second.status == "succeeded", second.error
-    assert min(arrivals(fake_llm, "L")) - killed_at < lease + 15  # generous: a worker restart is in between
+    assert second.status == "succeeded", second.error  # the waiting run proceeds
     assert db.session.get(EvalRun, first.id) is not None
 
 
 def test_a_user_with_many_runs_does_not_starve_a_user_with_one(app):
     from app.extensions import queues
     from app.services.scheduler import leases
+    # the share: alone, the whole capacity; else what the runs wanting no more leave, split by user, then by run
+    ten = [f"u1|eval_run-{i}|w3" for i in range(10)]
+    assert leases.share(16, "u1|eval_run-0", ten, []) == 2  # one user: its runs split the capacity
+    waiting = ten + ["u2|eval_run-99|w1"]
+    assert sum(leases.share(16, f"u1|eval_run-{i}", waiting, []) for i in range(10)) == 8
+    assert leases.share(16, "u2|eval_run-99", waiting, []) == 8
+    assert leases.share(16, "u2|eval_run-99", waiting, ["u3|eval_run-7|t"] * 4) == 6  # u3 wants no more: keeps 4
+    assert leases.share(16, "u2|eval_run-99", [], ["u1|eval_run-1|t"] * 9) == 16  # nobody else wants more
+    # in Redis: user 1 holds 3 of 4 slots; user 2 waits: user 1 takes no more, user 2 the free one, never above 4
     conn, key, lease = queues.connection, leases.endpoint_key("http://x.test/v1", "fair"), 30
-    busy = [leases.try_acquire(conn, key, 4, f"u1|eval_run-{i}|t", lease) for i in range(3)]
-    assert all(busy)  # user 1 (ten runs, say) holds 3 of 4 slots
-    conn.zadd(leases.key_of(key, "waiting"), {"u2|eval_run-99|w": time.time() + lease})  # user 2 waits
-    assert leases.try_acquire(conn, key, 4, "u1|eval_run-5|t", lease) is None  # above its equal share: no
-    assert leases.try_acquire(conn, key, 4, "u2|eval_run-99|w", lease)  # the waiting user gets the free slot
-    assert leases.try_acquire(conn, key, 4, "u2|eval_run-99|x", lease) is None  # full: never above capacity
-    leases.release(conn, busy[0], "u1|eval_run-0|t")
+    mine, allowed = leases.take(conn, key, 4, "u1|eval_run-1", lease, 3)
+    assert len(mine) == 3 and allowed == 4
+    conn.zadd(leases.key_of(key, "waiting"), {"u2|eval_run-99|w2": time.time() + lease})
+    assert leases.take(conn, key, 4, "u1|eval_run-1", lease, 1) == ([], 2)  # above its share now: none
+    theirs, _allowed = leases.take(conn, key, 4, "u2|eval_run-99", lease, 2)
+    assert len(theirs) == 1 and leases.take(conn, key, 4, "u2|eval_run-99", lease, 1)[0] == []  # full
     conn.delete(leases.key_of(key, "waiting"))
-    assert leases.try_acquire(conn, key, 4, "u1|eval_run-5|t", lease)  # nobody else waits: no slot left idle
+    leases.release(conn, *theirs[0])
+    assert len(leases.take(conn, key, 4, "u1|eval_run-1", lease, 1)[0]) == 1  # nobody else waits: none left idle
+
+
+def test_a_runs_slots_serve_its_own_requests_and_go_back_when_another_user_waits(app):
+    """Two runs' pools on one endpoint of capacity 4: alone a run holds every slot and hands a freed one to its next
+    request without asking Redis; when another user's requests wait, it gives slots back down to its share."""
+    from app.extensions import queues
+    from app.services.scheduler import leases
+    from app.services.scheduler.pool import Pool
+    conn, key = queues.connection, leases.endpoint_key("http://x.test/v1", "pools")
+    first = Pool(conn, key, 4, "u1|eval_run-1", 30)
+    second = None
+    try:
+        slots = [first.take() for _ in range(4)]
+        assert len(leases.holders(conn, key, 4)) == 4 and all(s[1].startswith("u1|eval_run-1|") for s in slots)
+        first.give(slots.pop())
+        slots.append(first.take())  # the freed slot, straight from the pool
+        second = Pool(conn, key, 4, "u2|eval_run-2", 30)
+        got = []
+        threads = [threading.Thread(target=lambda: got.append(second.take())) for _ in range(2)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: first.allowed == 2, timeout=10, message="the first run's share to shrink")
+        for _ in range(2):  # two of the first run's requests end: their slots go to the other user
+            first.give(slots.pop())
+        for t in threads:
+            t.join(10)
+        assert len(got) == 2 and all(s[1].startswith("u2|eval_run-2|") for s in got)
+        assert sorted(leases.holders(conn, key, 4)) == sorted([s[1] for s in slots] + [s[1] for s in got])
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+    assert leases.holders(conn, key, 4) == []  # closing gives every slot back
 
 
 def test_a_benchmark_reports_a_chat_that_reached_its_model(client, auth, make_user, fake_llm, worker):
@@ -185,15 +233,15 @@ def test_a_benchmark_reports_a_chat_that_reached_its_model(client, auth, make_us
 
 
 def test_admin_sees_every_waiting_run_and_cancels_another_users_benchmark(client, auth, make_user, fake_llm,
-                                                                          worker):
+                                                                          worker, api_headers):
     from app.extensions import queues
     from app.services.scheduler import admission, endpoint_key
-    bob, _root = make_user("bob"), make_user("root", role="admin")
+    bob, root = make_user("bob"), make_user("root", role="admin")
     model = ph.known_model(bob, fake_llm, "held-model")
     key = endpoint_key(model.base_url, model.model_name)
     assert admission.try_take_whole(queues.connection, key, "u999|perf_run-999", 4, 60) == "held"
-    try:  # someone else's benchmark holds the model: bob's benchmark waits
-        run = ph.submit(bob, endpoint_id=model.id)
+    try:  # someone else's benchmark holds the model: bob's benchmarks wait
+        run, other = ph.submit(bob, endpoint_id=model.id), ph.submit(bob, endpoint_id=model.id, max_tokens=16)
         wait_for(lambda: (ph.fresh(run.id).status_note or "").startswith("Waiting:"), timeout=60,
                  message="bob's benchmark to wait")
         note = ph.fresh(run.id).status_note
@@ -205,6 +253,20 @@ def test_admin_sees_every_waiting_run_and_cancels_another_users_benchmark(client
         run = ph.finished(run.id, timeout=30)
         assert run.status == "cancelled" and not fake_llm.requests  # it never touched the model
         assert client.post("/admin/runs/perf_run/424242/cancel").status_code == 404
+        # the same through the API: the list names bob's other benchmark, the admin cancels it
+        admin, mine = api_headers(root), api_headers(bob)
+        listed = client.get("/api/v1/admin/runs", headers=admin).get_json()
+        assert {"kind": "perf_run", "id": other.id, "owner": "bob"}.items() <= next(
+            r for r in listed["items"] if r["id"] == other.id and r["kind"] == "perf_run").items()
+        assert client.post(f"/api/v1/perf/{other.id}/cancel", headers=admin).status_code == 404  # not the admin's
+        r = client.post(f"/api/v1/admin/runs/perf_run/{other.id}/cancel", headers=mine)
+        assert r.status_code == 404 and "error" in r.get_json()  # bob is no admin, even for his own run
+        r = client.post(f"/api/v1/admin/runs/perf_run/{other.id}/cancel", headers=admin)
+        assert r.status_code == 200 and r.get_json()["state"] in ("cancelled", "cancelling")
+        assert ph.finished(other.id, timeout=30).status == "cancelled"
+        assert client.post(f"/api/v1/admin/runs/perf_run/{other.id}/cancel", headers=admin).status_code == 409
+        assert client.get("/api/v1/admin/runs", headers=mine).status_code == 404
+        assert "/admin/runs/{kind}/{id}/cancel" in client.get("/api/v1/openapi.json", headers=admin).get_json()["paths"]
         auth.logout()
         auth.login("bob")
         assert client.get("/admin/runs").status_code in (403, 404)
@@ -225,17 +287,16 @@ def test_run_page_shows_the_capacity_own_runs_named_others_counted(client, auth,
     target = target_of(mine)
     conn = queues.connection
     for row, holders in ((rows[0], 1), (rows[1], 3)):
-        for i in range(holders):
-            assert leases.try_acquire(conn, target.key, 4, f"u{row.owner_id}|eval_run-{row.id}|{i}", 30)
+        assert len(leases.take(conn, target.key, 4, f"u{row.owner_id}|eval_run-{row.id}", 30, holders)[0]) == holders
+    conn.zadd(leases.key_of(target.key, "waiting"), {f"u{alice.id}|eval_run-{rows[0].id}|w2": time.time() + 30})
     try:
         auth.login("alice")
         page = client.get(f"/evals/{rows[0].id}").data.decode()
-        assert "4 of 4 requests in flight, 0 waiting" in page
-        assert f"Evaluation #{rows[0].id}</a>: 1 in flight" in page
+        assert "4 of 4 requests in flight, 2 waiting" in page
+        assert f"Evaluation #{rows[0].id}</a>: 1 in flight, 2 waiting" in page
         assert "1 run(s) of other users: 3 in flight" in page and f"#{rows[1].id}" not in page
     finally:
-        for key in leases.slot_keys(target.key, 4):
-            conn.delete(key)
+        conn.delete(*leases.slot_keys(target.key, 4), leases.key_of(target.key, "waiting"))
 
 
 def test_metrics_for_admins_only_and_parseable(client, auth, make_user, fake_llm, api_headers):

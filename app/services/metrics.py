@@ -13,7 +13,7 @@ from app.extensions import db, queues
 from app.models import EvalRun, EvalSample, PerfRun
 from app.models.run import STATUSES
 from app.services.runs import fleet
-from app.services.scheduler import all_endpoints
+from app.services.scheduler import all_endpoints, leases
 
 KINDS = {"evaluation": EvalRun, "benchmark": PerfRun}
 
@@ -57,7 +57,7 @@ def _endpoints() -> list:
         ("benchmark_holding", "1 while a benchmark holds the endpoint whole."))}
     for s in all_endpoints():
         values = {"capacity": s["capacity"], "requests_in_flight": len(s["holders"]),
-                  "requests_waiting": len(s["waiters"]), "runs": len(s["runs"]),
+                  "requests_waiting": sum(map(leases.waiting_count, s["waiters"])), "runs": len(s["runs"]),
                   "benchmark_holding": 1 if s["exclusive"] else 0}
         for name, value in values.items():
             families[name].add_metric([s["model"] or "", s["base_url"] or ""], value)

@@ -1,22 +1,22 @@
 """Leases on a model endpoint's capacity, in Redis: one key per slot, taken with ``SET NX EX``.
 
 An endpoint (``base_url`` + model name, hashed by ``endpoint_key``) has ``capacity`` slots, keys
-``evalhub:sched:<key>:slot:<i>``; a request holds one while it is at the server. ``SET NX`` makes the cap exact
-across every worker machine; the expiry (renewed while the request runs) gives a dead worker's slots back within
-the lease time. No Lua (the embedded fakeredis queue has none): each step is one atomic command, and releasing is a
-compare-and-delete under WATCH.
+``evalhub:sched:<key>:slot:<i>``. A run holds some of them as a batch (``take``; see pool.py) and hands them to its
+own requests locally, so the per-request path asks Redis nothing. ``SET NX`` makes the cap exact across every
+worker machine; the expiry (renewed while held) gives a dead worker's slots back within the lease time. No Lua (the
+embedded fakeredis queue has none): each step is one atomic command, and releasing is a compare-and-delete under
+WATCH.
 
-Fair between users: while another user waits, a user takes a free slot only below an equal share of the capacity
-(``capacity / users``, rounded up), so a user with ten runs does not starve a user with one; with nobody else waiting, anyone
-takes any free slot (no capacity is left idle).
+Fair between users: while other runs want more (the ``waiting`` set), each run's ``share`` is an even part of what
+the runs that want no more leave, split between users first, then between each user's runs; a run above its share
+gives slots back as its requests end. With nobody else waiting a run may take every free slot (none left idle).
 """
 from __future__ import annotations
 
 import hashlib
 import random
-import threading
+import secrets
 import time
-from collections import Counter
 
 import redis
 
@@ -42,6 +42,18 @@ def user_of(member: bytes | str) -> str:
     return text.split("|", 1)[0]
 
 
+def run_of(member: bytes | str) -> str:
+    """``u<user>|<run ref>`` of a holder or waiter string ``u<user>|<run ref>|...``."""
+    text = member.decode() if isinstance(member, bytes) else member
+    return "|".join(text.split("|", 2)[:2])
+
+
+def waiting_count(member: str) -> int:
+    """How many requests a waiter ``u<user>|<run ref>|w<n>`` stands for."""
+    last = member.rsplit("|", 1)[-1]
+    return int(last[1:]) if last[:1] == "w" and last[1:].isdigit() else 1
+
+
 def live_waiters(conn: redis.Redis, key: str) -> list[str]:
     """Members of the endpoint's waiting set whose registration has not expired."""
     name = key_of(key, "waiting")
@@ -49,48 +61,47 @@ def live_waiters(conn: redis.Redis, key: str) -> list[str]:
     return [m.decode() for m in conn.zrange(name, 0, -1)]
 
 
-def _fair(conn: redis.Redis, key: str, capacity: int, user: str, held: list) -> bool:
-    others = {user_of(m) for m in live_waiters(conn, key)} - {user}
-    if not others:
-        return True
-    holdings = Counter(user_of(v) for v in held if v is not None)
-    users = others | set(holdings) | {user}
-    return holdings[user] < -(-capacity // len(users))  # an equal share, rounded up: no slot left idle
+def _split(total: int, ways: int, rank: int) -> int:
+    """Part ``rank`` of ``total`` split as evenly as whole numbers go (the first parts take the remainder)."""
+    return total // ways + (1 if rank < total % ways else 0)
 
 
-def try_acquire(conn: redis.Redis, key: str, capacity: int, who: str, lease: int) -> str | None:
-    """Take a free slot for ``who`` (``u<user>|<run ref>|<token>``) if fairness allows; returns its key or None."""
+def share(capacity: int, me: str, waiters: list[str], held: list[str]) -> int:
+    """How many slots the run ``me`` (``u<user>|<run ref>``) may hold now. Alone in wanting more, the whole capacity
+    (none left idle). Else what the runs that want no more hold stays theirs, and the rest is split evenly between
+    the users who want more (``me`` included), then between each user's runs: a user with ten runs does not starve
+    a user with one."""
+    wanting = {run_of(m) for m in waiters} | {me}
+    if wanting == {me}:
+        return capacity
+    left = capacity - sum(1 for value in held if run_of(value) not in wanting)
+    users = sorted({user_of(r) for r in wanting})
+    mine = sorted(r for r in wanting if user_of(r) == user_of(me))
+    return _split(_split(max(0, left), len(users), users.index(user_of(me))), len(mine), mine.index(me))
+
+
+def take(conn: redis.Redis, key: str, capacity: int, me: str, lease: int, want: int) -> tuple[list, int]:
+    """Take up to ``want`` free slots for the run ``me`` within its share, each as ``(slot key, holder string)``;
+    also returns the share. One round trip to look (waiters and holders together), one ``SET NX EX`` per slot."""
     names = slot_keys(key, capacity)
-    held = conn.mget(names)
-    free = [name for name, value in zip(names, held) if value is None]
-    if not free or not _fair(conn, key, capacity, user_of(who), held):
-        return None
+    pipe = conn.pipeline(transaction=False)
+    pipe.zremrangebyscore(key_of(key, "waiting"), 0, time.time())
+    pipe.zrange(key_of(key, "waiting"), 0, -1)
+    pipe.mget(names)
+    _gone, waiters, values = pipe.execute()
+    held = [v.decode() for v in values if v is not None]
+    allowed = share(capacity, me, [w.decode() for w in waiters], held)
+    room = min(want, allowed - sum(1 for v in held if run_of(v) == me))
+    free = [name for name, value in zip(names, values) if value is None]
     random.shuffle(free)
+    taken = []
     for name in free:
+        if len(taken) >= room:
+            break
+        who = f"{me}|{secrets.token_hex(6)}"
         if conn.set(name, who, nx=True, ex=lease):
-            return name
-    return None
-
-
-def acquire(conn: redis.Redis, key: str, capacity: int, who: str, lease: int, stop: threading.Event,
-            poll=lambda: 0.03) -> str | None:
-    """Wait for a slot (registered as waiting meanwhile), trying every ``poll()`` seconds (jittered); None when
-    ``stop`` is set first."""
-    waiting, registered = key_of(key, "waiting"), 0.0
-    try:
-        while not stop.is_set():
-            slot = try_acquire(conn, key, capacity, who, lease)
-            if slot is not None:
-                return slot
-            now = time.time()
-            if now - registered > 1.0:
-                conn.zadd(waiting, {who: now + lease})
-                registered = now
-            stop.wait(poll() * (0.5 + random.random()))
-        return None
-    finally:
-        if registered:
-            conn.zrem(waiting, who)
+            taken.append((name, who))
+    return taken, allowed
 
 
 def renew(conn: redis.Redis, name: str, who: str, lease: int) -> None:
@@ -119,11 +130,11 @@ def holders(conn: redis.Redis, key: str, capacity: int) -> list[str]:
     return [v.decode() for v in conn.mget(slot_keys(key, capacity)) if v is not None]
 
 
-def touch(conn: redis.Redis, key: str) -> None:
-    """Count one request sent to the endpoint by anything (chat, checks, evaluations): a benchmark compares the
+def touch(conn: redis.Redis, key: str, count: int = 1) -> None:
+    """Count requests sent to the endpoint by anything (chat, checks, evaluations): a benchmark compares the
     count before and after its measurement."""
     name = key_of(key, "touch")
-    conn.pipeline(transaction=False).incr(name).expire(name, 30 * 86400).execute()
+    conn.pipeline(transaction=False).incrby(name, count).expire(name, 30 * 86400).execute()
 
 
 def touches(conn: redis.Redis, key: str) -> int:

@@ -44,7 +44,9 @@ def view(key: str, user_id: int | None, see_all: bool = False) -> dict | None:
     if state is None:
         return None
     in_use = Counter(_run_of(m)[1] for m in state["holders"])
-    waiting = Counter(_run_of(m)[1] for m in state["waiters"])
+    waiting = Counter()
+    for member in state["waiters"]:
+        waiting[_run_of(member)[1]] += leases.waiting_count(member)
     owners = {_run_of(m)[1]: _run_of(m)[0] for m in state["holders"] + state["waiters"] + state["runs"]}
     if state["exclusive"]:
         owners.setdefault(_run_of(state["exclusive"])[1], _run_of(state["exclusive"])[0])
@@ -58,7 +60,7 @@ def view(key: str, user_id: int | None, see_all: bool = False) -> dict | None:
             others["in_use"] += in_use[ref]
             others["waiting"] += waiting[ref]
     return {"name": state["name"], "capacity": state["capacity"], "in_use": len(state["holders"]),
-            "waiting": len(state["waiters"]), "benchmark": state["exclusive"] is not None,
+            "waiting": sum(waiting.values()), "benchmark": state["exclusive"] is not None,
             "runs": mine, "others": others}
 
 
