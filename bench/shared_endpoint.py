@@ -37,6 +37,42 @@ run_task(TaskConfig(model="bench-model", api_url=sys.argv[1], api_key="EMPTY", e
 """
 
 
+SERVER = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.openai_server import FakeOpenAIServer
+server = FakeOpenAIServer().start()
+server.add_model("bench-model", reply="ANSWER: B", ttft={DELAY})
+print(server.base_url, flush=True)
+for line in sys.stdin:
+    stats = {{"peak": server.peak.get("bench-model", 0), "spans": [(a, b) for _m, a, b in server.answered]}}
+    if line.strip() == "reset":
+        server.reset()
+        server.add_model("bench-model", reply="ANSWER: B", ttft={DELAY})
+    print(json.dumps(stats), flush=True)
+"""
+
+
+class Server:
+    """The fake model server in a process of its own, as a real one is: no other thread of the bench competes with
+    its GIL between writing an answer and counting it done (which would show a request too many in flight)."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.base_url = self.proc.stdout.readline().strip()
+
+    def ask(self, command: str = "stats") -> dict:
+        """The most requests in flight and each answer's (start, end) so far; ``reset`` then clears them."""
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
 def rows(n: int, tag: str) -> str:
     return "".join(json.dumps({"id": f"{tag}{i}", "question": f"[{tag}{i}] Which one?", "A": "no", "B": "yes",
                                "C": "maybe", "D": "never", "answer": "B"}) + "\n" for i in range(n))
@@ -46,6 +82,43 @@ def children_cpu() -> float:
     """CPU seconds of every finished (and reaped) child process, and theirs, so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+class CpuByRole:
+    """Samples /proc twice a second: CPU seconds of the worker processes (depth 0), their work horses (1: the
+    runner, the scheduler's proxy, storing samples) and the engines (2 and below: evalscope)."""
+
+    def __init__(self, roots: list[int]):
+        import threading
+        self.roots, self.seen, self.stop = set(roots), {}, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            parents, ticks = {}, {}
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    parents[int(entry.name)] = int(fields[1])
+                    ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+            for pid, tick in ticks.items():
+                depth, up = 0, pid
+                while up not in self.roots and up in parents and depth < 6:
+                    up, depth = parents[up], depth + 1
+                if up in self.roots:
+                    self.seen[pid] = (min(depth, 2), max(tick, self.seen.get(pid, (0, 0))[1]))
+
+    def totals(self) -> dict:
+        self.stop.set()
+        self.thread.join()
+        out = {"worker": 0.0, "horse": 0.0, "engine": 0.0}
+        for depth, tick in self.seen.values():
+            out[("worker", "horse", "engine")[depth]] += tick / os.sysconf("SC_CLK_TCK")
+        return {k: round(v, 1) for k, v in out.items()}
 
 
 def by_hand(server, work: Path, tmp: Path, together: bool) -> float:
@@ -67,10 +140,8 @@ def by_hand(server, work: Path, tmp: Path, together: bool) -> float:
 
 
 def main(n: int = 1000) -> None:
-    from tests.fakes.openai_server import FakeOpenAIServer
     from tests.services import WorkerHandle, stop_process
-    server = FakeOpenAIServer().start()
-    server.add_model("bench-model", reply="ANSWER: B", ttft=DELAY)
+    server = Server()
     tmp = Path(tempfile.mkdtemp(prefix="evalhub-bench-"))
     redis_url = os.environ.get("BENCH_REDIS_URL")  # a real Redis (flushed), else the embedded one
     if redis_url:
@@ -104,6 +175,7 @@ def main(n: int = 1000) -> None:
                                              stream=io.BytesIO(rows(n, "ABC"[i]).encode()), mapping=Mapping("mcq"))
             submitted.append((user, model, dataset))
         load_before, cpu_before = os.getloadavg()[0], children_cpu()
+        roles = CpuByRole([w.proc.pid for w in workers])
         started = time.perf_counter()
         ids = [evals.create(u, {"model_id": m.id, "datasets": [{"dataset_id": d.id}], "concurrency": LIMIT}).id
                for u, m, d in submitted]
@@ -114,35 +186,33 @@ def main(n: int = 1000) -> None:
                 break
             time.sleep(0.2)
         evalhub_s = time.perf_counter() - started
+        by_role = roles.totals()  # sampled: the last half second of each process is missing
         work = Path(done[0].work_dir)
         print("EvalHub runs:", [(r.status, r.score, r.sample_errors) for r in done])
         for w in workers:
             stop_process(w.proc)
         evalhub_cpu = children_cpu() - cpu_before  # the three workers with their engines (start-ups included)
-    peak = server.peak.get("bench-model", 0)
-    spans = [(a, b) for _m, a, b in server.answered]
+    stats = server.ask("reset")
+    peak, spans = stats["peak"], stats["spans"]
     window = max(b for _a, b in spans) - min(a for a, _b in spans)
     mean_in_flight = sum(b - a for a, b in spans) / window
     ideal = USERS * n * DELAY / LIMIT
-    server.reset()
-    server.add_model("bench-model", reply="ANSWER: B", ttft=DELAY)
     cpu_before = children_cpu()
     together = by_hand(server, work, tmp, True)
     hand_cpu = children_cpu() - cpu_before
     load_after = os.getloadavg()[0]
-    peak_together = server.peak.get("bench-model", 0)
-    server.peak.clear()
+    peak_together = server.ask("reset")["peak"]
     one_by_one = by_hand(server, work, tmp, False) if os.environ.get("BENCH_SERIAL", "1") != "0" else None
     print(json.dumps({"samples_per_user": n, "ideal_s": ideal, "evalhub_s": round(evalhub_s, 2),
                       "evalhub_over_ideal": round(evalhub_s / ideal, 3), "evalhub_peak_in_flight": peak,
                       "evalhub_request_window_s": round(window, 2), "evalhub_mean_in_flight": round(mean_in_flight, 2),
-                      "evalhub_cpu_s": round(evalhub_cpu, 1),
+                      "evalhub_cpu_s": round(evalhub_cpu, 1), "evalhub_cpu_by_role_s": by_role,
                       "hand_together_s": round(together, 2), "hand_together_peak_in_flight": peak_together,
                       "hand_together_cpu_s": round(hand_cpu, 1),
                       "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
                       "cores": os.cpu_count(),
                       "hand_one_after_another_s": one_by_one and round(one_by_one, 2),
-                      "hand_one_after_another_peak": server.peak.get("bench-model", 0)}, indent=1))
+                      "hand_one_after_another_peak": server.ask()["peak"]}, indent=1))
     server.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -76,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
+        getattr(self, "_answered", lambda: None)()
         self.wfile.write(body)
         self.wfile.flush()
 
@@ -112,10 +113,15 @@ class _Handler(BaseHTTPRequestHandler):
                 if not isinstance(body, dict) or not isinstance(body.get("model"), str):
                     return self._error(400, "Request body must be JSON with a 'model' string.")
                 entry = fake._enter(body["model"])
+                done = []
+                # counted done before the answer's last bytes are written: a client that sends its next request
+                # only once the whole answer arrived is never counted one too many (while this thread waits for
+                # the GIL between its write and its count)
+                self._answered = lambda: done or done.append(fake._leave(body["model"], entry))
                 try:
                     return self._complete(fake, body, chat=path.endswith("chat/completions"))
                 finally:
-                    fake._leave(body["model"], entry)
+                    self._answered()
             return self._error(404, f"Unknown endpoint {self.command} {path}", "unknown_url")
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             pass  # client went away: nothing to report
@@ -187,6 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             self._sse({**base, "choices": [], "usage": usage})
+        self._answered()
         self._sse("[DONE]")
 
 
