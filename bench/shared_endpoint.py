@@ -95,16 +95,11 @@ class CpuByRole:
         self.thread.start()
 
     def _run(self) -> None:
+        from tests.services import process_stats
         while not self.stop.wait(0.5):
-            parents, ticks = {}, {}
-            for entry in Path("/proc").iterdir():
-                if entry.name.isdigit():
-                    try:
-                        fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                    except OSError:
-                        continue
-                    parents[int(entry.name)] = int(fields[1])
-                    ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+            stats = process_stats()
+            parents = {pid: int(fields[1]) for pid, fields in stats.items()}
+            ticks = {pid: int(fields[11]) + int(fields[12]) for pid, fields in stats.items()}
             for pid, tick in ticks.items():
                 depth, up = 0, pid
                 while up not in self.roots and up in parents and depth < 6:
