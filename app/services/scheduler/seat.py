@@ -66,7 +66,7 @@ class Seat:
             if self.exclusive:
                 state = admission.try_take_whole(self.conn, target.key, self.member, target.capacity, self.lease)
                 if state == "busy":
-                    return "another benchmark is measuring this model; this one starts when it ends."
+                    return "Waiting: another benchmark is measuring this model; this one starts when it ends."
                 if state == "draining":
                     return self._draining(target.key)
             elif not admission.try_join(self.conn, target.key, self.member, self.lease):
@@ -77,14 +77,16 @@ class Seat:
     def _draining(self, key: str) -> str:
         others = [m for m in admission.live_runs(self.conn, key) if m != self.member]
         mine = [m.split("|")[1] for m in others if m.startswith(self.owner + "|")]
-        text = f"{len(others)} evaluation(s) on this model must finish first, so the benchmark measures an idle server"
-        return text + (f" (yours: {', '.join(mine)})." if mine else ".")
+        text = f"Waiting: {len(others)} evaluation(s) on this model must finish first, so the benchmark measures an " \
+               "idle server."
+        return text + (f" Yours: {', '.join(mine)}." if mine else "")
 
     def _blocked(self, key: str) -> str:
         holder = admission.exclusive_holder(self.conn, key) or ""
         own = holder.split("|")[1] if holder.startswith(self.owner + "|") else None
-        return (f"your benchmark {own}" if own else "a benchmark") + " is measuring this model; the evaluation starts " \
-            "when it ends."
+        if own:
+            return f"Waiting: your benchmark {own} is measuring this model; the evaluation starts when it ends."
+        return "Waiting: a benchmark is measuring this model; the evaluation starts when it ends."
 
     def wait(self, keep_going) -> bool:
         """Try until admitted; ``keep_going(note)`` is called about every second with what the run waits for and
@@ -93,7 +95,7 @@ class Seat:
             why = self._try()
             if why is None:
                 return True
-            if not keep_going(f"Waiting: {why}"):
+            if not keep_going(why):
                 self._leave()
                 return False
             time.sleep(1.0)
