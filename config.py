@@ -147,6 +147,9 @@ class Config:
         #: Seconds a benchmark's test request (and each benchmark request's TCP connect) may wait for the model.
         self.PERF_CONNECT_TIMEOUT = _env_int(env, "EVALHUB_PERF_CONNECT_TIMEOUT", 10)
 
+        #: Votes a model needs on the arena leaderboard before its rating is not marked "needs more votes".
+        self.ARENA_MIN_VOTES = _env_int(env, "EVALHUB_ARENA_MIN_VOTES", 20)
+
         self.EMBEDDED_WORKERS = _env_int(env, "EVALHUB_EMBEDDED_WORKERS", 1)
         #: ``opencompass`` is served only by workers that have OpenCompass (they add it themselves).
         self.JOB_QUEUES = ("evals", "opencompass", "perf", "default")

@@ -39,14 +39,15 @@ def _seed(fake_llm) -> tuple[dict, dict]:
     sample_ids = list(db.session.scalars(sa.select(EvalSample.id).where(EvalSample.run_id == run.id)
                                          .order_by(EvalSample.id)))
     bench = _finished_benchmark(alice, models[0], perf_helpers)
-    chat = _chat(alice, models[0], conversations)
+    chat = _chat(alice, models[:1], conversations)
+    arena = _chat(alice, models, conversations, arena=True)
     admin = accounts.find_user("admin")
     token_of = {u.username: tokens.create_token(u, "crawl")[1] for u in (alice, bob, admin)}
     alice_token = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == alice.id))
     m, p = models[0].id, bench.id
     ids = {"dataset_id": [big.id, small.id], "row_id": [row_ids[0], row_ids[-1]], "run_id": [run.id],
            "perf_run_id": [p], "sample_id": [sample_ids[0], sample_ids[-1]], "endpoint_id": [x.id for x in models],
-           "conversation_id": [chat.id], "slot": [1], "token_id": [alice_token], "user_id": [alice.id],
+           "conversation_id": [chat.id, arena.id], "slot": [1], "token_id": [alice_token], "user_id": [alice.id],
            "job_id": ["no-such-job"], "fmt": ["csv", "json"], "filename": ["css/app.css", "js/app.js"],
            "action": ["cancel"]}
     exports = ["?format=csv", "?format=json", "?format=jsonl", "?format=xlsx"]
@@ -105,12 +106,14 @@ def _finished_benchmark(owner, model, perf_helpers):
     return run
 
 
-def _chat(owner, model, conversations):
+def _chat(owner, models, conversations, arena: bool = False):
+    """A chat of one turn (``arena``: a blind battle, not voted yet)."""
     from app.extensions import db
     from app.models import ChatMessage
-    chat = conversations.create(owner, [{"model_id": model.id}], title="Crawl chat")
-    db.session.add_all([ChatMessage(conversation_id=chat.id, turn=1, role="user", content="Hello?"),
-                        ChatMessage(conversation_id=chat.id, turn=1, slot=1, role="assistant", content="Hi.",
-                                    endpoint_id=model.id, endpoint_name=model.name, latency_ms=50.0)])
+    chat = conversations.create(owner, [{"model_id": m.id} for m in models], title="Crawl chat", arena=arena)
+    db.session.add(ChatMessage(conversation_id=chat.id, turn=1, role="user", content="Hello?"))
+    db.session.add_all([ChatMessage(conversation_id=chat.id, turn=1, slot=i, role="assistant", content="Hi.",
+                                    endpoint_id=m.id, endpoint_name=m.name, latency_ms=50.0)
+                        for i, m in enumerate(models, start=1)])
     db.session.commit()
     return chat

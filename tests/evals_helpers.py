@@ -78,6 +78,19 @@ def judge_requests(fake_llm, model_name: str) -> list[str]:
             if r["path"].endswith("/chat/completions") and (r["json"] or {}).get("model") == model_name]
 
 
+def served_tokens(fake_llm, model_name: str, reply) -> tuple[int, int]:
+    """(prompt, completion) tokens the fake server reported for the requests to ``model_name``: the words of the
+    messages and of the reply ``reply`` gives."""
+    from tests.fakes.openai_server import _text, _words
+    prompt = completion = 0
+    for r in fake_llm.requests:
+        body = r["json"] or {}
+        if r["path"].endswith("/chat/completions") and body.get("model") == model_name:
+            prompt += sum(len(_text(m.get("content")).split()) for m in body["messages"])
+            completion += len(_words(reply(body["messages"], body)))
+    return prompt, completion
+
+
 def count_runs() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(EvalRun))
 

@@ -68,8 +68,16 @@ def row(owner, endpoint, status: str = "succeeded", **fields) -> PerfRun:
               "sleep_interval": 0}
     run = PerfRun(owner_id=owner.id, endpoint_id=endpoint.id, endpoint_name=endpoint.name, status=status,
                   target_key=endpoint_key(endpoint.base_url, endpoint.model_name), params=params,
-                  started_at=utcnow(), heartbeat_at=utcnow(), progress_total=4, **fields)
+                  **{"started_at": utcnow(), "heartbeat_at": utcnow(), "progress_total": 4, **fields})
     db.session.add(run)
     db.session.commit()
     return run
 
+
+def block(owner, endpoint) -> PerfRun:
+    """A running benchmark row of the model that no worker runs (a busy target for isolation tests). Its heartbeat is set a day ahead: no worker beats for it, and the workers' maintenance must not reap it as dead
+    while a slow machine takes longer than the dead-worker limit to run the test."""
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+    return row(owner, endpoint, status="running", heartbeat_at=utcnow() + timedelta(days=1))

@@ -89,9 +89,9 @@ def test_messages_stream_over_sse_and_are_stored(client, alice, api_headers, fak
     # each final event carries the saved row, with its id, even for a slot that failed before the rows were written
     assert [saved[1]["id"], saved[2]["id"]] == [m["id"] for m in full["messages"][1:]]
     assert client.post(f"/api/v1/conversations/{cid}/preferences", headers=h,
-                       json={"turn": 1, "choice": "A"}).get_json() == {"turn": 1, "choice": "A"}
+                       json={"turn": 1, "choice": "A"}).get_json()["choice"] == "A"
     assert client.get(f"/api/v1/conversations/{cid}", headers=h).get_json()["preferences"] == [
-        {"turn": 1, "choice": "A"}]
+        {"turn": 1, "choice": "A", "reason": None, "blind": False}]
     regen = events(client.post(f"/api/v1/conversations/{cid}/slots/1/regenerate", headers=h))
     assert done_messages(regen)[1]["content"] == "Repeat after me"
     assert send(client, cid, "  ", headers=h).status_code == 422

@@ -19,7 +19,8 @@ def test_a_rejected_form_keeps_every_field_and_points_at_each_error(client, user
             ("split-" + str(mcq.id), "test"), ("limit-" + str(mcq.id), "2"), ("dataset_id", str(qa.id)),
             ("limit-" + str(qa.id), "3"), ("split-" + str(qa.id), ""), ("temperature", "0.3"), ("max_tokens", "512"),
             ("top_p", "0.9"), ("concurrency", "12"), ("timeout_minutes", "30"), ("engine", "evalscope"),
-            ("judge_id", ""), ("judge_mcq", "y"), ("judge_prompt", "Q {question} G {gold} P {pred}")]
+            ("judge_id", ""), ("judge_ids", ""), ("judge_ids", ""), ("aggregation", "majority"),
+            ("judge_prompt_name", ""), ("judge_mcq", "y"), ("judge_prompt", "Q {question} G {gold} P {pred}")]
     r = client.post("/evals/new", data=MultiDict(sent))
     page = r.data.decode()
     assert r.status_code == 400 and h.count_runs() == 0

@@ -24,6 +24,14 @@ from tests.apps import make_app
 from tests.services import TEST_REDIS_URL, wait_for
 
 
+@pytest.fixture
+def no_worker(worker):
+    """The session's worker stopped meanwhile: its maintenance (every 2 s) or its queue pop would race the test."""
+    worker.stop()
+    yield
+    worker.restart()
+
+
 def judged_qa(user, fake_llm, n: int, reply=h.qa_reply, ttft: float = 0.15):
     m = h.model(user, fake_llm, "Slow QA", "slow-qa", reply=reply, ttft=ttft)
     j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
@@ -134,14 +142,14 @@ def worker_count(worker) -> int:
     return health.report()[0]["workers"]
 
 
-def test_lost_jobs_are_queued_once_even_by_two_maintenance_rounds_at_once(app, user, fake_llm):
+def test_lost_jobs_are_queued_once_even_by_two_maintenance_rounds_at_once(app, user, fake_llm, no_worker):
     from rq.job import Job
 
     from app.extensions import queues
     from app.services.runs import maintenance
     m = h.model(user, fake_llm, "MCQ bot", "mcq-bot", reply=h.mcq_reply)
     d = h.dataset(user, h.mcq_rows(2), "mcq", "Tiny")
-    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}])  # no worker: it stays queued
+    run = h.submit(user, model_id=m.id, datasets=[{"dataset_id": d.id}])  # no worker runs: it stays queued
     Job.fetch(run.rq_job_id, connection=queues.connection).delete()
     queues.connection.delete("rq:queue:evals")
     results = []
@@ -227,7 +235,7 @@ def test_each_failed_sample_keeps_its_own_reason(user, fake_llm, worker):
     assert "boom-1" in errors["Q1"] and "boom-4" in errors["Q4"] and "boom-4" not in errors["Q1"]
 
 
-def test_pages_never_reap_the_workers_maintenance_does(app, client, user, fake_llm):
+def test_pages_never_reap_the_workers_maintenance_does(app, client, user, fake_llm, no_worker):
     from datetime import timedelta
 
     from app.models.types import utcnow

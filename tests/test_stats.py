@@ -84,6 +84,15 @@ def test_bradley_terry_intervals_are_seeded_and_cover_the_rating():
     assert first["b"]["games"] == 60
 
 
+def test_bradley_terry_a_single_vote_ranks_nobody_apart_and_many_votes_do():
+    # one vote resampled is always the same vote: a bootstrap alone gives a one-point interval and two ranks
+    one = stats.bradley_terry_intervals([("a", "b", 1)], resamples=200, seed=1)
+    assert one["a"]["rating"] > one["b"]["rating"]
+    assert stats.rank_with_ties([tuple(one[p]["ci"]) for p in "ab"]) == [1, 1]
+    many = stats.bradley_terry_intervals([("a", "b", 1)] * 30 + [("b", "a", 1)] * 10, resamples=200, seed=1)
+    assert stats.rank_with_ties([tuple(many[p]["ci"]) for p in "ab"]) == [1, 2]
+
+
 def test_rank_with_ties():
     # a clearly first; b and c overlap (tie for 2nd); d is below everyone's interval
     assert stats.rank_with_ties([(0.8, 0.9), (0.5, 0.7), (0.55, 0.75), (0.1, 0.2)]) == [1, 2, 2, 4]
@@ -105,3 +114,13 @@ def test_fleiss_kappa_textbook():
     assert stats.fleiss_kappa(table) == pytest.approx(0.210, abs=5e-4)
     with pytest.raises(ValueError):
         stats.fleiss_kappa([[1, 1], [2, 1]])
+
+
+def test_pareto_front_on_a_fixed_set():
+    # (p99 TTFT ms, accuracy): lower TTFT and higher accuracy are better
+    points = [(100, 0.60), (200, 0.70), (150, 0.65), (300, 0.70), (250, 0.90), (120, 0.55), (100, 0.60)]
+    # (300, .70) is beaten by (200, .70); (120, .55) by (100, .60); the two equal (100, .60) are both on it
+    assert stats.pareto_front(points, higher_x=False) == [0, 6, 2, 1, 4]
+    # tokens/s (higher is better) against accuracy: only (300, .70) and (250, .90) remain
+    assert stats.pareto_front(points) == [3, 4]
+    assert stats.pareto_front([]) == [] and stats.pareto_front([(1.0, 0.5)]) == [0]

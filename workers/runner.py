@@ -75,6 +75,8 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
                 break
             process.close()
             runs.append_log(run, ["[evalhub] answers stored: the judge reads the rest"])
+        if stopped is None and returncode == 0:
+            stopped = _in_process_stage(run, engine, work_dir, deadline, mine)
         if stopped == "lost":
             return _current_status(model, run_id)
         if seat.exclusive:
@@ -128,6 +130,18 @@ def _still_wanted(run, note: str, mine) -> bool:
     return True
 
 
+def _in_process_stage(run, engine: Engine, work_dir: Path, deadline: float, mine) -> str | None:
+    """The engine's stage run in this worker after its last process (a judge panel), with the same heartbeat,
+    cancel and time limit as ``_watch``: None when it finished (or there is none), else why it stopped."""
+    stage = getattr(engine, "in_process_stage", None)
+    if stage is None:
+        return None
+    stopped = stage(run, lambda: _checkpoint(run, engine, work_dir, deadline, mine, "the judges"))
+    if stopped is None:
+        _checkpoint(run, engine, work_dir, deadline, mine, "the judges", ended=True)  # every sample settled
+    return stopped
+
+
 def _current_status(model, run_id: int) -> str:
     db.session.rollback()
     run = db.session.get(model, run_id)
@@ -143,23 +157,34 @@ def _watch(run, engine: Engine, process: EngineProcess, work_dir: Path,
         runs.append_log(run, process.new_log_lines())
         if ingest is not None:
             ingest(run, work_dir)
-        done, total = engine.progress(run, work_dir)
-        alive = runs.heartbeat(run, started=mine, progress_done=done,
-                               progress_total=max(total, run.progress_total or 0),
-                               **({"summary": run.summary} if hasattr(run, "summary") else {}))
+        reason = _checkpoint(run, engine, work_dir, deadline, mine, "the engine", ended=returncode is not None)
         if returncode is not None:
             return returncode, None
-        if not alive:
-            runs.append_log(run, ["[evalhub] this run is no longer running here: stopping the engine"])
-            return process.stop(), "lost"
-        db.session.refresh(run, ["cancel_requested"])
-        if run.cancel_requested:
-            runs.append_log(run, ["[evalhub] cancel requested: stopping the engine"])
-            return process.stop(), "cancelled"
-        if time.monotonic() > deadline:
-            runs.append_log(run, ["[evalhub] time limit reached: stopping the engine"])
-            return process.stop(), "timed_out"
+        if reason is not None:
+            return process.stop(), reason
         _ingest_until(run, work_dir, process, ingest, time.monotonic() + POLL_SECONDS)
+
+
+def _checkpoint(run, engine: Engine, work_dir: Path, deadline: float, mine, what: str,
+                ended: bool = False) -> str | None:
+    """Store the progress and a heartbeat; unless ``ended``, why ``what`` must stop now ("lost": the row left this
+    execution, "cancelled", "timed_out"), else None."""
+    done, total = engine.progress(run, work_dir)
+    alive = runs.heartbeat(run, started=mine, progress_done=done, progress_total=max(total, run.progress_total or 0),
+                           **({"summary": run.summary} if hasattr(run, "summary") else {}))
+    if ended:
+        return None
+    if not alive:
+        runs.append_log(run, [f"[evalhub] this run is no longer running here: stopping {what}"])
+        return "lost"
+    db.session.refresh(run, ["cancel_requested"])
+    if run.cancel_requested:
+        runs.append_log(run, [f"[evalhub] cancel requested: stopping {what}"])
+        return "cancelled"
+    if time.monotonic() > deadline:
+        runs.append_log(run, [f"[evalhub] time limit reached: stopping {what}"])
+        return "timed_out"
+    return None
 
 
 def _ingest_until(run, work_dir: Path, process: EngineProcess, ingest, until: float) -> None:

@@ -97,10 +97,10 @@ def record_preference(conversation_id: int):
     conversation = conversations.get_owned(g.api_user, conversation_id)
     data = _body()
     try:
-        pref = conversations.set_preference(conversation, data.get("turn"), data.get("choice"))
+        pref = conversations.set_preference(conversation, data.get("turn"), data.get("choice"), data.get("reason"))
     except ChatInvalid as exc:
         raise _invalid(exc) from exc
-    return jsonify({"turn": pref.turn, "choice": pref.choice})
+    return jsonify(chat_json.vote_json(conversation, pref))
 
 
 add_paths(*openapi_paths())

@@ -60,8 +60,12 @@ SCHEMAS = {
         "updated_at": {"type": "string", "format": "date-time"},
         "slots": {"type": "array", "items": _ref("ChatSlot")},
         "messages": {"type": "array", "items": _ref("ChatMessage"), "description": "Only on single reads"},
-        "preferences": {"type": "array", "items": {"type": "object", "properties": {
-            "turn": {"type": "integer"}, "choice": {"type": "string", "enum": ["A", "B", "C", "tie"]}}}}}},
+        "arena": {"type": "boolean", "description": "A blind arena battle"},
+        "blind": {"type": "boolean", "description": "An arena battle before its vote: models unnamed"},
+        "preferences": {"type": "array", "items": _ref("ChatVote")}}},
+    "ChatVote": {"type": "object", "properties": {
+        "turn": {"type": "integer"}, "choice": {"type": "string", "enum": ["A", "B", "C", "tie", "bad"]},
+        "reason": {"type": ["string", "null"]}, "blind": {"type": "boolean"}}},
 }
 
 
@@ -107,10 +111,17 @@ def openapi_paths() -> tuple[dict, dict]:
                 "404": NOT_FOUND, "401": _UNAUTH}}},
         "/conversations/{conversation_id}/preferences": {
             "parameters": [ID],
-            "post": {"summary": "Record which answer of a turn is better",
-                     "requestBody": _body({"type": "object", "required": ["turn", "choice"], "properties": {
-                         "turn": {"type": "integer"}, "choice": {"type": "string", "enum": ["A", "B", "C", "tie"]}}}),
-                     "responses": {"200": _json({"type": "object"}, "Recorded"), "404": NOT_FOUND, "422": ERR,
-                                   "401": _UNAUTH}}},
+            "post": {"summary": "Record which answer of a turn is better (A, B, C, tie, or bad: all bad)",
+                     "description": "In an arena battle the vote judges the last turn (`turn` may be left out), "
+                                    "once every answer is in; it is final and reveals the models.",
+                     "requestBody": _body({"type": "object", "required": ["choice"], "properties": {
+                         "turn": {"type": "integer"},
+                         "choice": {"type": "string", "enum": ["A", "B", "C", "tie", "bad"]},
+                         "reason": {"type": ["string", "null"], "maxLength": 500}}}),
+                     "responses": {"200": _json({"allOf": [_ref("ChatVote"), {"type": "object", "properties": {
+                         "slots": {"type": "array", "items": _ref("ChatSlot")}}}]}, "Recorded; the slots, named"),
+                                   "404": NOT_FOUND, "409": _json(_ref("Error"), "An arena vote already cast, or "
+                                                                  "answers still streaming"),
+                                   "422": ERR, "401": _UNAUTH}}},
     }
     return paths, SCHEMAS

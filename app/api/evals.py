@@ -84,9 +84,9 @@ def share_eval(run_id: int, action: str):
 def eval_samples(run_id: int):
     run = eval_sharing.readable(g.api_user, run_id)
     a = request.args
-    page = db.paginate(evals.samples(run, a.get("verdict"), a.get("subset"), a.get("q"), a.get("dataset", type=int)),
-                       max_per_page=500)
-    return jsonify({"items": [eval_reports.sample_json(s) for s in page.items], "page": page.page,
+    page = db.paginate(evals.samples(run, a.get("verdict"), a.get("subset"), a.get("q"), a.get("dataset", type=int),
+                                     a.get("disagree") in ("1", "true")), max_per_page=500)
+    return jsonify({"items": eval_reports.samples_json(run, page.items), "page": page.page,
                     "pages": page.pages, "total": page.total})
 
 

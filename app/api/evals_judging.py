@@ -16,7 +16,8 @@ from app.services.judging import labels, rejudge
 
 @bp.route("/evals/<int:run_id>/rejudge", methods=["POST"])
 def rejudge_eval(run_id: int):
-    """A new run judging this run's stored answers (``judge_id``, optional ``judge_prompt``, ``rule_first``)."""
+    """A new run judging this run's stored answers (``judge_id``, or a panel's ``judge_ids`` with its
+    ``aggregation``; optional ``judge_prompt``, ``rule_first``)."""
     parent = evals.owned(g.api_user, run_id)
     data = json_body()
     child = submitted(lambda: rejudge.create(parent, g.api_user, data))
@@ -35,7 +36,7 @@ def label_sample(run_id: int, sample_id: int):
         labels.label(sample, data.get("verdict"), data.get("note"))
     except evals.EvalInvalid as exc:
         raise ApiError(422, "invalid", "Some fields are invalid.", exc.errors) from exc
-    return jsonify(eval_reports.sample_json(sample))
+    return jsonify(eval_reports.samples_json(run, [sample])[0])
 
 
 @bp.route("/evals/<int:run_id>/review")
@@ -47,5 +48,5 @@ def review_eval(run_id: int):
     seed = seed if seed is not None else secrets.randbelow(2**31)
     ids = labels.review_ids(run, n, seed)
     items = {s.id: s for s in db.session.scalars(db.select(EvalSample).where(EvalSample.id.in_(ids)))}
-    return jsonify({"seed": seed, "items": [eval_reports.sample_json(items[i]) for i in ids],
+    return jsonify({"seed": seed, "items": eval_reports.samples_json(run, [items[i] for i in ids]),
                     "agreement": labels.agreement(run)})

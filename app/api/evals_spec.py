@@ -2,6 +2,15 @@
 from app.api.openapi import add_paths
 from app.models.run import EVAL_STATUSES
 
+_JUDGE_IDS = {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3,
+              "description": "A judge panel: one to three distinct models (instead of judge_id). Each judge reads "
+                             "the stored answers; a judge without a usable verdict on a sample is excluded there."}
+_AGGREGATION = {"enum": ["majority", "mean"], "default": "majority",
+                "description": "A panel's verdict per sample: majority of the usable 0/1 verdicts (a tie is wrong), "
+                               "or the mean of their scores (correct from 0.5)"}
+_JUDGE_PROMPT = {"type": "string", "description": "The judge prompt with {question}, {gold} and {pred}, or a "
+                                                  "built-in one by name: default, compassverifier (A correct / B "
+                                                  "incorrect / C invalid answer: C is no usable verdict)"}
 _RUN = {"description": "The run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EvalRun"}}}}
 
 
@@ -14,8 +23,12 @@ def document_evals() -> None:
             "get": {"summary": "My evaluations (filters: model, dataset, status, page)",
                     "responses": {"200": {"description": "A page of runs"}}}},
         "/evals/{id}": {"get": {"summary": "Status, progress and scores", "responses": {"200": _RUN}}},
-        "/evals/{id}/samples": {"get": {"summary": "Per-sample results (filters: verdict, subset, q, dataset)",
-                                        "responses": {"200": {"description": "A page of samples"}}}},
+        "/evals/{id}/samples": {"get": {
+            "summary": "Per-sample results (filters: verdict, subset, q, dataset; disagree=1: the samples a panel's "
+                       "judges disagree on)",
+            "description": "On a panel run each item also has `judges` (a JudgeVerdict per judge) and `coverage` "
+                           "(judges with a usable verdict / panel size).",
+            "responses": {"200": {"description": "A page of samples"}}}},
         "/evals/{id}/cancel": {"post": {"summary": "Cancel (queued or running)", "responses": {"202": _RUN}}},
         "/evals/{id}/rejudge": {"post": {
             "summary": "Re-judge the run's stored answers in a new run (no request reaches the model)",
@@ -59,11 +72,12 @@ def document_evals() -> None:
             "timeout": {"type": "number", "description": "Seconds to wait (at most 3600)"}}},
         "EvalInput": {"type": "object", "required": ["model_id", "datasets"], "properties": {
             "model_id": {"type": "integer"}, "judge_id": {"type": ["integer", "null"]},
+            "judge_ids": _JUDGE_IDS, "aggregation": _AGGREGATION,
             "datasets": {"type": "array", "items": {"type": "object", "properties": {
                 "dataset_id": {"type": "integer"}, "subsets": {"type": "array", "items": {"type": "string"}},
                 "split": {"type": ["string", "null"]}, "limit": {"type": ["integer", "null"]}}}},
             "temperature": {"type": "number"}, "max_tokens": {"type": "integer"}, "top_p": {"type": "number"},
-            "concurrency": {"type": "integer"}, "judge_prompt": {"type": "string"}, "judge_mcq": {"type": "boolean"},
+            "concurrency": {"type": "integer"}, "judge_prompt": _JUDGE_PROMPT, "judge_mcq": {"type": "boolean"},
             "engine": {"enum": ["evalscope", "opencompass"]}, "timeout_minutes": {"type": "integer"},
             "answers_only": {"type": "boolean", "description": "Only the model answers (no judge yet): the run ends "
                              "`answered`, its answers browsable; re-judge it to score them."},
@@ -72,13 +86,40 @@ def document_evals() -> None:
                            "call; the judge reads the rest (evalscope)."}}},
         "LabelInput": {"type": "object", "properties": {
             "verdict": {"enum": ["correct", "wrong", "unsure", None]}, "note": {"type": ["string", "null"]}}},
-        "RejudgeInput": {"type": "object", "required": ["judge_id"], "properties": {
-            "judge_id": {"type": "integer"}, "judge_prompt": {"type": "string"}, "rule_first": {"type": "boolean"}}},
+        "RejudgeInput": {"type": "object", "description": "`judge_id`, or `judge_ids` for a panel", "properties": {
+            "judge_id": {"type": "integer"}, "judge_ids": _JUDGE_IDS, "aggregation": _AGGREGATION,
+            "judge_prompt": _JUDGE_PROMPT, "rule_first": {"type": "boolean"}}},
+        "JudgeVerdict": {"type": "object", "description": "One panel judge's verdict on one sample", "properties": {
+            "judge_index": {"type": "integer"}, "judge_id": {"type": ["integer", "null"]}, "judge": {"type": "string"},
+            "verdict": {"enum": ["correct", "wrong", None], "description": "null: no usable verdict (excluded)"},
+            "score": {"type": ["number", "null"]}, "usable": {"type": "boolean"},
+            "reply": {"type": ["string", "null"], "description": "The judge's whole reply, or why it failed"}}},
         "EvalRun": {"type": "object", "properties": {
             "id": {"type": "integer"}, "status": {"enum": list(EVAL_STATUSES)},
             "progress": {"type": "object"}, "score": {"type": ["number", "null"]}, "summary": {"type": ["object", "null"]},
             "error": {"type": ["string", "null"]}, "parent_run_id": {"type": ["integer", "null"],
                                                                    "description": "The run it re-judged"},
             "decided": {"type": "object", "description": "How many samples the rule and the judge decided"},
-            "agreement": {"type": ["object", "null"], "description": "Judge–human agreement on labelled samples"}}},
+            "agreement": {"type": ["object", "null"], "description": "Judge–human agreement on labelled samples"},
+            "panel": {"type": ["array", "null"], "items": {"type": "object"},
+                      "description": "The judges of a panel ({id, name}, in order), null with one judge"},
+            "judge_agreement": {"type": ["object", "null"], "description": (
+                "Agreement between a panel's judges on the samples every judge scored: method (cohen for two, "
+                "fleiss for three), n, kappa, agreement (share of unanimous samples), disagreements (samples whose "
+                "usable verdicts differ: list them with /samples?disagree=1), aggregation")},
+            "tokens": {"$ref": "#/components/schemas/TokenUsage"},
+            "cost": {"type": ["number", "null"], "description": "Model tokens × the model's prices per million "
+                     "input / output tokens, plus judge tokens × the judge's; null when a price or a token count "
+                     "it needs is unknown (never 0 for unknown)"}}},
+        "TokenPair": {"type": "object", "properties": {
+            "prompt": {"type": ["integer", "null"]}, "completion": {"type": ["integer", "null"]}},
+            "description": "Summed over the samples as the engine reported each request's usage; null when it "
+                           "reported none (OpenCompass reports no usage)"},
+        "TokenUsage": {"type": "object", "properties": {
+            "model": {"$ref": "#/components/schemas/TokenPair"},
+            "judge": {"oneOf": [{"$ref": "#/components/schemas/TokenPair"}, {"type": "null"}],
+                      "description": "Every judge request (retries too); null for a run without a judge"},
+            "judges": {"type": "array", "description": "A panel run only: each judge's tokens ({id, prompt, "
+                       "completion}); `judge` is their sum", "items": {"type": "object"}},
+            "samples": {"type": "integer", "description": "The samples counted"}}},
     })

@@ -6,7 +6,7 @@ from flask import g, jsonify, request
 from app.api import bp
 from app.api.errors import ApiError
 from app.api.leaderboards_spec import document_leaderboards
-from app.services import leaderboards
+from app.services import leaderboards, quality_speed
 from app.services.datasets import catalog
 
 
@@ -23,7 +23,12 @@ def get_leaderboard(dataset_id: int):
         picked = leaderboards.parse_picks(request.args.getlist("run"))
     except ValueError as exc:
         raise ApiError(400, "bad_request", str(exc), {"run": str(exc)}) from exc
-    return jsonify(leaderboards.board(g.api_user, dataset, picked, request.args.get("subset") or None))
+    try:
+        speed, concurrency = quality_speed.parse(request.args.get("speed"), request.args.get("concurrency"))
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", str(exc), {"speed": str(exc)}) from exc
+    return jsonify(leaderboards.board(g.api_user, dataset, picked, request.args.get("subset") or None,
+                                      speed, concurrency))
 
 
 document_leaderboards()

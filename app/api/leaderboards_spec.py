@@ -8,7 +8,23 @@ _ROW = {"type": "object", "properties": {
     "n": {"type": "integer", "description": "Scored samples"}, "method": {"enum": ["wilson", "bootstrap"]},
     "rank": {"type": "integer", "description": "1 + the number of models whose lower bound is above this upper bound"},
     "judge": {"type": ["string", "null"]}, "version": {"type": "integer"}, "published": {"type": "boolean"},
-    "mine": {"type": "boolean"}, "other_runs": {"type": "array", "items": {"type": "integer"}}}}
+    "mine": {"type": "boolean"}, "other_runs": {"type": "array", "items": {"type": "integer"}},
+    "tokens": {"$ref": "#/components/schemas/TokenUsage", "description": "On this dataset (and subset)"},
+    "cost_per_1k": {"type": ["number", "null"],
+                    "description": "The run's cost on these samples per 1,000 samples; null when unknown"},
+    "speed": {"type": ["object", "null"], "description": "From the model's latest succeeded benchmark (yours, of "
+              "the same server and model); null without one", "properties": {
+                  "metric": {"enum": ["p99_ttft_ms", "output_tok_per_s"]}, "concurrency": {"type": "integer"},
+                  "value": {"type": "number"}, "perf_run_id": {"type": "integer"},
+                  "pareto": {"type": "boolean", "description": "On the quality × speed Pareto front"}}}}}
+_QUALITY_SPEED = {"type": "object", "description": "The quality × speed chart", "properties": {
+    "metric": {"enum": ["p99_ttft", "output_tps"]}, "label": {"type": "string"},
+    "higher_is_better": {"type": "boolean"}, "concurrency": {"type": ["integer", "null"]},
+    "concurrencies": {"type": "array", "items": {"type": "integer"}, "description": "Levels the benchmarks have"},
+    "points": {"type": "array", "items": {"type": "object"}},
+    "front": {"type": "array", "items": {"type": "integer"}, "description": "Run ids on the Pareto front, "
+              "best speed first"},
+    "missing": {"type": "array", "items": {"type": "object"}, "description": "Models not on the chart, and why"}}}
 _PAIR = {"type": "object", "properties": {
     "a": {"type": "object"}, "b": {"type": "object"}, "n": {"type": "integer"},
     "both_right": {"type": "integer"}, "only_a": {"type": "integer"}, "only_b": {"type": "integer"},
@@ -28,9 +44,16 @@ def document_leaderboards() -> None:
             "parameters": [
                 {"name": "run", "in": "query", "schema": {"type": "string"},
                  "description": "Run ids to use instead of their model's latest, comma-separated"},
-                {"name": "subset", "in": "query", "schema": {"type": "string"}, "description": "Per-subset view"}],
+                {"name": "subset", "in": "query", "schema": {"type": "string"}, "description": "Per-subset view"},
+                {"name": "speed", "in": "query", "schema": {"enum": ["p99_ttft", "output_tps"], "default": "p99_ttft"},
+                 "description": "The speed figure of `speed` and of the quality × speed chart"},
+                {"name": "concurrency", "in": "query", "schema": {"type": "integer", "minimum": 1},
+                 "description": "The benchmark's concurrency level to read it at (default: the level most "
+                                "models' benchmarks have)"}],
             "responses": {"200": {"description": "The board", "content": {"application/json": {"schema": {
-                "$ref": "#/components/schemas/Leaderboard"}}}}, "404": {"description": "No such dataset"}}}},
+                "$ref": "#/components/schemas/Leaderboard"}}}}, "400": {"description": "A bad run, speed or "
+                                                                                       "concurrency"},
+                "404": {"description": "No such dataset"}}}},
         "/evals/compare": {"get": {
             "summary": "Paired verdicts of 2-5 runs on the samples they share",
             "parameters": [{"name": "runs", "in": "query", "required": True, "schema": {"type": "string"},
@@ -49,7 +72,7 @@ def document_leaderboards() -> None:
             "dataset": {"type": "object"}, "sample_set": {"type": ["string", "null"]},
             "subset": {"type": ["string", "null"]}, "subsets": {"type": "array", "items": {"type": "string"}},
             "rows": {"type": "array", "items": {"$ref": "#/components/schemas/LeaderboardRow"}},
-            "apart": {"type": "array", "items": {"type": "object"}}}},
+            "apart": {"type": "array", "items": {"type": "object"}}, "quality_speed": _QUALITY_SPEED}},
         "PairedVerdict": _PAIR,
         "Comparison": {"type": "object", "properties": {
             "runs": {"type": "array", "items": {"type": "object"}}, "rows": {"type": "array", "items": {"type": "object"}},

@@ -81,6 +81,10 @@ _MODEL_PROPS = {
     "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "extra_body": {"type": ["object", "null"]}, "max_concurrency": {"type": "integer", "minimum": 1},
     "judge": {"type": "boolean"}, "notes": {"type": ["string", "null"]},
+    "price_input_per_m": {"type": ["number", "null"], "minimum": 0, "maximum": 1000000,
+                          "description": "Price per million input (prompt) tokens; null: unknown"},
+    "price_output_per_m": {"type": ["number", "null"], "minimum": 0, "maximum": 1000000,
+                           "description": "Price per million output (completion) tokens; null: unknown"},
 }
 _ERR = {"$ref": "#/components/responses/Unauthorized"}
 _ONE = {"description": "The model", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Model"}}}}

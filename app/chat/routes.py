@@ -8,14 +8,16 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.api.errors import error_response
 from app.auth.forms import EmptyForm
 from app.chat import bp
-from app.chat.forms import RenameForm
+from app.chat.forms import ArenaForm, RenameForm, VoteForm
 from app.extensions import db
 from app.models.chat import MAX_SLOTS
 from app.services import chat, chat_fanout, chat_json, chat_turns, conversations, endpoints
+from app.services.arena import battles
 from app.services.conversations import ChatInvalid
 
 SIDEBAR_SIZE = 30
@@ -31,13 +33,16 @@ def _page(conversation=None, slots=None):
     sidebar = db.paginate(conversations.owned_query(current_user), page=request.args.get("page", 1, type=int),
                           per_page=SIDEBAR_SIZE, error_out=False)
     models = list(db.session.scalars(endpoints.live_query(current_user)))
+    arena = conversation is not None and conversation.arena
     if conversation is not None:
-        slots = [chat_json.slot_json(s) for s in conversation.slots]
+        slots = [chat_json.slot_json(s, conversation.blind) for s in conversation.slots]
     return render_template(
         "chat/chat.html", conversation=conversation, sidebar=sidebar, models=models, slots=slots,
         turns=chat_json.turns(conversation) if conversation is not None else [],
         rename_form=RenameForm(title=conversation.title) if conversation is not None else None,
-        live_ids={m.id for m in models}, max_slots=MAX_SLOTS)
+        live_ids={m.id for m in models}, max_slots=MAX_SLOTS, arena=arena,
+        blind=arena and conversation.blind, vote_form=VoteForm() if arena else None,
+        vote=conversation.preferences[-1] if arena and conversation.preferences else None)
 
 
 @bp.route("/")
@@ -60,6 +65,25 @@ def new():
              for i, m in enumerate(m for m in picked if m is not None)]
     return _page(slots=slots or [{"slot": 1, "model_id": None, "system_prompt": "", "temperature": None,
                                   "max_tokens": None}])
+
+
+@bp.route("/arena", methods=["GET", "POST"])
+@login_required
+def arena():
+    """Start a blind battle: the models picked, the rest drawn at random from the ones the user may use."""
+    form = ArenaForm()
+    models = list(db.session.scalars(endpoints.live_query(current_user)))
+    form.models.choices = [SelectChoice(m.id, m.name) for m in models]
+    problem = None
+    if form.validate_on_submit():
+        try:
+            conversation = battles.start(current_user, form.models.data or [], int(form.count.data))
+        except ChatInvalid as exc:
+            problem = "; ".join(exc.errors.values())
+        else:
+            return redirect(url_for("chat.view", conversation_id=conversation.id))
+    status = 422 if problem or form.errors else 200
+    return render_template("chat/arena.html", form=form, models=models, problem=problem), status
 
 
 @bp.route("/<int:conversation_id>")
@@ -123,10 +147,27 @@ def preference(conversation_id: int):
     conversation = conversations.get_owned(current_user, conversation_id)
     body = request.get_json(silent=True) or {}
     try:
-        pref = conversations.set_preference(conversation, body.get("turn"), body.get("choice"))
+        pref = conversations.set_preference(conversation, body.get("turn"), body.get("choice"), body.get("reason"))
     except ChatInvalid as exc:
         return _invalid(exc)
-    return jsonify({"turn": pref.turn, "choice": pref.choice})
+    return jsonify(chat_json.vote_json(conversation, pref))
+
+
+@bp.route("/<int:conversation_id>/vote", methods=["POST"])
+@login_required
+def vote(conversation_id: int):
+    """The form vote of an arena battle (last turn): final, and the models are revealed."""
+    conversation = conversations.get_owned(current_user, conversation_id)
+    form = VoteForm()
+    if form.validate_on_submit():
+        try:
+            conversations.set_preference(conversation, None, form.choice.data, form.reason.data)
+            flash(_("Vote recorded: here are the models."), "success")
+        except ChatInvalid as exc:
+            flash("; ".join(exc.errors.values()), "error")
+    else:
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("chat.view", conversation_id=conversation_id, _anchor="arena-vote"))
 
 
 @bp.route("/<int:conversation_id>/rename", methods=["POST"])

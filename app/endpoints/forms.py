@@ -20,6 +20,10 @@ class ModelForm(FlaskForm):
     extra_body = TextAreaField(_l("Extra JSON body"), render_kw={"rows": 3, "placeholder": '{"top_k": 20}'})
     max_concurrency = StringField(_l("Concurrency limit"), default="4",
                                   render_kw={"type": "number", "min": 1, "max": 512})
+    price_input_per_m = StringField(_l("Price per million input tokens"),
+                                    render_kw={"type": "number", "step": "any", "min": 0, "inputmode": "decimal"})
+    price_output_per_m = StringField(_l("Price per million output tokens"),
+                                     render_kw={"type": "number", "step": "any", "min": 0, "inputmode": "decimal"})
     judge = BooleanField(_l("May serve as a judge model"))
     system = BooleanField(_l("System model (visible to every user)"))
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 2})

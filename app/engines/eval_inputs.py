@@ -43,10 +43,12 @@ def pinned_subsets(run) -> Iterator[tuple[int, dict, Dataset, str, list[dict]]]:
 
 def first_stage(run) -> str:
     """The stage an attempt starts with: ``judge`` (a re-judge: only stored answers, to the judge), ``answers`` (the
-    model answers, judged subsets wait: answers only, or rule first and the judge next) or ``full``."""
-    if run.parent_run_id:
+    model answers, judged subsets wait: answers only, rule first and the judge next, or a judge panel, which judges
+    in the worker after the engine: a panel's re-judge replays the stored answers and asks no one) or ``full``."""
+    panel = bool(run.params.get("panel"))
+    if run.parent_run_id and not panel:
         return "judge"
-    if run.params.get("answers_only") or (run.params.get("rule_first") and run.judge_endpoint_id):
+    if run.params.get("answers_only") or panel or (run.params.get("rule_first") and run.judge_endpoint_id):
         return "answers"
     return "full"
 
@@ -58,12 +60,13 @@ def plan(run, with_records: bool = False, judge_only: bool = False) -> Iterator[
 
     A row with a verdict (correct or wrong) is done; any other row is exported, with the engine's record of its
     stored answer when there is one (the engine then only scores it); ``judge_only`` exports only rows with a stored
-    answer (the model is asked nothing: a re-judge, or the judge stage of a run). Engine subset names are unique per subset
+    answer (the model is asked nothing: the judge stage of a run; a re-judge, always). Engine subset names are unique per subset
     (``d<selection>s<k>_<name>``), so subsets whose names differ only in punctuation never share a file.
     """
     stored = {(s.dataset_id, s.subset, s.position): (s.verdict, s.engine_record) for s in db.session.execute(
         sa.select(EvalSample.dataset_id, EvalSample.subset, EvalSample.position, EvalSample.verdict,
                   EvalSample.engine_record).where(EvalSample.run_id == run.id))}
+    judge_only = judge_only or bool(run.parent_run_id)  # a re-judge never asks its model
     counter: dict[int, int] = {}
     for index, sel, dataset, subset, records in pinned_subsets(run):
         k = counter[index] = counter.get(index, -1) + 1

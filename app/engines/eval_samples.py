@@ -31,7 +31,8 @@ def blank_sample(run_id: int, subset: dict, position: int, row: dict) -> dict:
             "subset": subset["subset"], "position": position, "row_key": (row.get("key") or None),
             "question": row["question"], "reference": row["reference"], "prediction": None, "extracted": None,
             "score": None, "verdict": "error", "judge_rationale": None, "latency_ms": None,
-            "prompt_tokens": None, "completion_tokens": None, "error": None, "engine_record": None,
+            "prompt_tokens": None, "completion_tokens": None, "judge_prompt_tokens": None,
+            "judge_completion_tokens": None, "error": None, "engine_record": None,
             "decided_by": None}
 
 

@@ -33,6 +33,27 @@ def _message(prediction: dict) -> tuple[str | None, dict]:
     return content, message.get("perf_metrics") or {}
 
 
+def _usage(prediction: dict, perf: dict) -> dict:
+    """The model's tokens for one answer: the message's perf metrics, else the output's usage."""
+    usage = (prediction.get("model_output") or {}).get("usage") or {}
+
+    def known(key: str):
+        return perf[key] if perf.get(key) is not None else usage.get(key)
+    return {"prompt_tokens": known("input_tokens"), "completion_tokens": known("output_tokens")}
+
+
+def judge_usage(score: dict) -> dict:
+    """The judge's tokens for one sample, summed over every request it made (retries included); None when no
+    request reported its usage."""
+    attempts = [((a.get("model_output") or {}).get("usage") or {})
+                for a in (score.get("metadata") or {}).get("judge_attempts") or []]
+    reported = [u for u in attempts if u.get("input_tokens") is not None or u.get("output_tokens") is not None]
+    if not reported:
+        return {"judge_prompt_tokens": None, "judge_completion_tokens": None}
+    return {"judge_prompt_tokens": sum(u.get("input_tokens") or 0 for u in reported),
+            "judge_completion_tokens": sum(u.get("output_tokens") or 0 for u in reported)}
+
+
 def _judge_reply(score: dict) -> str | None:
     """The judge's whole reply to this sample, as evalscope recorded it."""
     attempts = (score.get("metadata") or {}).get("judge_attempts") or []
@@ -63,8 +84,7 @@ def sample(run_id: int, subset: dict, row: dict, prediction, review, failure, fi
     record = dict(prediction)
     record.pop("index", None)
     values.update(prediction=content, latency_ms=(perf.get("latency") or 0) * 1000 or None,
-                  prompt_tokens=perf.get("input_tokens"), completion_tokens=perf.get("output_tokens"),
-                  engine_record=json.dumps(record, ensure_ascii=False))
+                  engine_record=json.dumps(record, ensure_ascii=False), **_usage(prediction, perf))
     if rule_scored(subset):  # EvalHub's rule from the raw reply; evalscope's own extraction is ignored
         return rule_sample_values(values, subset, content, row)
     if subset.get("answers_only"):  # its judge comes later: the review (a rule metric) is not its verdict
@@ -76,6 +96,7 @@ def sample(run_id: int, subset: dict, row: dict, prediction, review, failure, fi
         values["error"] = "Not scored: the judge gave no verdict"
         return values
     score = (review.get("sample_score") or {}).get("score") or {}
+    values.update(judge_usage(score))
     # a judge's numeric score counts from 0.5; an MCQ judged by a model must have full credit
     return _judged(values, score, 1.0 if subset["format"] == "mcq" else 0.5)
 

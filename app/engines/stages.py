@@ -1,12 +1,14 @@
 """A run in stages, the same on every accuracy engine: ``answers`` (the model answers; judged subsets wait, each
 answer ``pending`` unless rule first accepts it), then ``judge`` (only the stored answers still pending, replayed
-into the engine's cache, go to the judge). ``eval_inputs.first_stage`` says where an attempt starts; a re-judge starts
+into the engine's cache, go to the judge). A judge panel's run stops the engine after ``answers``: the worker asks
+each judge itself (``in_process_stage``). ``eval_inputs.first_stage`` says where an attempt starts; a re-judge starts
 at ``judge``."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from app.engines.base import Launch
+from app.engines import panel_judging
 from app.engines.eval_samples import pending_count, upsert_samples
 
 
@@ -22,6 +24,13 @@ class Staged:
             return None
         self.ingest(run, work_dir)
         upsert_samples(self.reader.leftovers())
-        if not pending_count(run):
+        if not pending_count(run) or run.params.get("panel"):  # a panel judges in the worker (in_process_stage)
             return None
         return self.prepare(run, work_dir / "judge", stage="judge")
+
+    def in_process_stage(self, run, check) -> str | None:
+        """After the engine's clean last stage: a judge panel's stage (``panel_judging.judge_pending``), run in the
+        worker; returns why it stopped early (``check()``'s reason), else None."""
+        if self.stage != "answers" or not run.params.get("panel") or run.params.get("answers_only"):
+            return None
+        return panel_judging.judge_pending(run, check)

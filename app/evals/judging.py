@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.evals import bp
+from app.evals.forms import judge_values
 from app.extensions import db
 from app.models import EvalSample
 from app.queues import QueueUnavailable
 from app.services.eval_prompts import prompt_sent
 from app.services import evals
-from app.services.judging import labels, rejudge
+from app.services.judging import labels, panel, rejudge
 
 
 @bp.route("/<int:run_id>/rejudge", methods=["POST"])
@@ -21,9 +22,7 @@ from app.services.judging import labels, rejudge
 def rejudge_run(run_id: int):
     """Queue a re-judge of the run's stored answers with the chosen judge (and prompt, and rule first)."""
     parent = evals.owned(current_user, run_id)
-    form = request.form
-    data = {"judge_id": form.get("judge_id"), "judge_prompt": form.get("judge_prompt"),
-            "rule_first": form.get("rule_first") == "y"}
+    data = dict(judge_values(request.form), rule_first=request.form.get("rule_first") == "y")
     try:
         child = rejudge.create(parent, current_user, data)
     except evals.EvalInvalid as exc:
@@ -69,5 +68,11 @@ def review(run_id: int):
         return redirect(url_for("evals.show", run_id=run.id))
     item = db.session.get(EvalSample, ids[max(0, step)])
     return render_template("evals/sample.html", run=run, sample=item, prev_id=None, next_id=None, keep={},
-                           prompt=prompt_sent(item.engine_record),
+                           prompt=prompt_sent(item.engine_record), **panel_context(run, item),
                            review={"seed": seed, "step": max(0, step), "n": len(ids)})
+
+
+def panel_context(run, sample: EvalSample) -> dict:
+    """What the sample page shows of a panel: every judge's verdict and reply, and the panel's size."""
+    size = len(panel.members(run))
+    return {"verdicts": panel.verdicts_by_sample([sample.id])[sample.id] if size else [], "panel_size": size}

@@ -7,14 +7,15 @@ from flask_login import current_user, login_required
 
 from app.evals import bp
 from app.evals.forms import form_values
+from app.evals.judging import panel_context
 from app.extensions import db
 from app.models import EvalSample
 from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
-from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs, scheduler
+from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs, scheduler, usage
 from app.services.eval_prompts import prompt_sent
 from app.services.datasets import catalog
-from app.services.judging import labels, rejudge, report
+from app.services.judging import labels, panel, rejudge, report
 
 
 def _choices():
@@ -74,7 +75,8 @@ def show(run_id: int):
                            judges=db.session.scalars(endpoints.live_query(current_user)).all() if mine else [],
                            children=rejudge.children(run), default_prompt=evals.DEFAULT_JUDGE_PROMPT,
                            decided=report.decided(run), agreement=labels.agreement(run),
-                           labelled=labels.labelled_count(run),
+                           judge_agreement=panel.agreement(run),
+                           labelled=labels.labelled_count(run), usage=usage.run_usage(run),
                            capacity=scheduler.for_run(run, current_user) if mine else [])
 
 
@@ -122,7 +124,7 @@ def samples(run_id: int):
     run = eval_sharing.readable(current_user, run_id)
     a = request.args
     query = evals.samples(run, a.get("verdict"), a.get("subset"), a.get("q", "").strip() or None,
-                          a.get("dataset", type=int))
+                          a.get("dataset", type=int), a.get("disagree") == "1")
     page = db.paginate(query, per_page=50)
     subsets = sorted({s["name"] for d in (run.summary or {}).get("datasets", []) for s in d["subsets"]})
     return render_template("evals/samples.html", run=run, page=page, subsets=subsets)
@@ -135,12 +137,13 @@ def sample(run_id: int, sample_id: int):
     item = db.first_or_404(db.select(EvalSample).where(EvalSample.id == sample_id, EvalSample.run_id == run.id))
     a = request.args  # the list's filters: previous / next walk the same list
     filters = {k: v for k, v in {"verdict": a.get("verdict"), "subset": a.get("subset"),
-                                 "q": a.get("q", "").strip() or None, "dataset_id": a.get("dataset", type=int)}.items()
+                                 "q": a.get("q", "").strip() or None, "dataset_id": a.get("dataset", type=int),
+                                 "disagree": a.get("disagree") == "1"}.items()
                if v}
     prev_id, next_id = evals.neighbours(run, item, **filters)
-    keep = {k: a[k] for k in ("verdict", "subset", "q", "dataset") if a.get(k)}
+    keep = {k: a[k] for k in ("verdict", "subset", "q", "dataset", "disagree") if a.get(k)}
     return render_template("evals/sample.html", run=run, sample=item, prev_id=prev_id, next_id=next_id, keep=keep,
-                           prompt=prompt_sent(item.engine_record), review=None)
+                           prompt=prompt_sent(item.engine_record), review=None, **panel_context(run, item))
 
 
 @bp.route("/<int:run_id>/export")

@@ -2,6 +2,9 @@
 
 A turn is one user message (``slot`` NULL) and one answer per slot (``slot`` 1..3), all sharing ``turn``. Slots and
 answers keep a copy of the model's name, so history stays readable after the model is deleted.
+
+An arena conversation (``arena``) is blind: its models are shown as "Model A/B/C" until its one, final vote
+(app/services/arena/).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from app.models.types import UTCDateTime, utcnow
 MAX_SLOTS = 3
 SLOT_LABELS = ("A", "B", "C")
 STATUSES = ("streaming", "complete", "stopped", "error")
-CHOICES = ("A", "B", "C", "tie")
+CHOICES = ("A", "B", "C", "tie", "bad")  # "bad": every answer is bad
 #: Answers can be long: MEDIUMTEXT (16 MiB) on MySQL, where TEXT stops at 64 KiB.
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
@@ -39,6 +42,8 @@ class Conversation(db.Model):
     title: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
+    #: a blind battle: model names hidden until the vote, which is final and ends the conversation
+    arena: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     slots: so.Mapped[list["ChatSlot"]] = so.relationship(
         back_populates="conversation", order_by="ChatSlot.slot", cascade="all, delete-orphan", passive_deletes=True)
@@ -46,6 +51,11 @@ class Conversation(db.Model):
         order_by=lambda: (ChatMessage.turn, ChatMessage.slot), cascade="all, delete-orphan", passive_deletes=True)
     preferences: so.Mapped[list["Preference"]] = so.relationship(
         order_by="Preference.turn", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def blind(self) -> bool:
+        """Whether the models' names are still hidden (an arena conversation before its vote)."""
+        return self.arena and not self.preferences
 
     @property
     def display_title(self) -> str:
@@ -119,7 +129,9 @@ class ChatMessage(db.Model):
 
 
 class Preference(db.Model):
-    """Which answer of a turn the user found better (``A``, ``B``, ``C`` or ``tie``), for leaderboards."""
+    """Which answer of a turn the user found better (``A``, ``B``, ``C``, ``tie`` or ``bad``: all bad), with an
+    optional reason. ``blind``: voted in an arena, without knowing the models (the arena leaderboard keeps blind and
+    named votes apart: knowing the model biases the vote)."""
 
     __tablename__ = "chat_preference"
     __table_args__ = (sa.UniqueConstraint("conversation_id", "turn", name="uq_chat_preference_conversation_turn"),)
@@ -128,4 +140,6 @@ class Preference(db.Model):
     conversation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("conversation.id", ondelete="CASCADE"))
     turn: so.Mapped[int] = so.mapped_column()
     choice: so.Mapped[str] = so.mapped_column(sa.String(8))
+    reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
+    blind: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

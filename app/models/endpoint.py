@@ -10,6 +10,8 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
+PRICE = sa.Numeric(14, 6, asdecimal=False)  # exact decimals in the database, floats in Python
+
 
 class ModelEndpoint(db.Model):
     """A model behind an OpenAI-compatible API. ``owner_id`` NULL marks a system model (managed by admins).
@@ -35,6 +37,10 @@ class ModelEndpoint(db.Model):
     notes: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     max_concurrency: so.Mapped[int] = so.mapped_column(default=4)
     judge: so.Mapped[bool] = so.mapped_column(default=False)
+    #: Optional prices per million input (prompt) and output (completion) tokens, in the team's currency: they give
+    #: each run a cost. None: unknown (a cost that needs it is unknown too, never 0).
+    price_input_per_m: so.Mapped[Optional[float]] = so.mapped_column(PRICE)
+    price_output_per_m: so.Mapped[Optional[float]] = so.mapped_column(PRICE)
 
     check_status: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))  # "ok" | "error"
     check_message: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))

@@ -105,6 +105,10 @@ class EvalSample(db.Model):
     latency_ms: so.Mapped[Optional[float]] = so.mapped_column()
     prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    #: What the judge's requests for this sample used (every attempt), as the engine reports it; None: no judge
+    #: read it, or the engine does not report the judge's usage (OpenCompass).
+    judge_prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    judge_completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
     error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     #: The engine's own record of the answer (evalscope's prediction line, OpenCompass's prediction entry), replayed
     #: into the engine's cache when a later attempt still needs this sample's verdict: no question is asked twice.
@@ -116,3 +120,26 @@ class EvalSample(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)
 
     run: so.Mapped[EvalRun] = so.relationship(back_populates="samples")
+
+
+class EvalJudgeVerdict(db.Model):
+    """One judge's verdict on one sample of a run judged by a panel (``params['panel']``): what it replied, what
+    EvalHub read from it, and whether it counts (``usable``: a reply with no verdict, a CompassVerifier "C — invalid
+    answer" or a failed request is stored and shown, and excluded from the sample's aggregate)."""
+
+    __tablename__ = "eval_judge_verdict"
+    __table_args__ = (sa.UniqueConstraint("sample_id", "judge_index", name="uq_eval_judge_verdict_sample_judge"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sample_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("eval_sample.id", ondelete="CASCADE"))
+    judge_index: so.Mapped[int] = so.mapped_column()  # the judge's place in the run's panel (0..2)
+    judge_endpoint_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("model_endpoint.id", ondelete="SET NULL"))
+    judge_name: so.Mapped[str] = so.mapped_column(sa.String(128))
+    verdict: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))  # correct | wrong | None (not usable)
+    score: so.Mapped[Optional[float]] = so.mapped_column()
+    reply: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    usable: so.Mapped[bool] = so.mapped_column(default=False)
+    prompt_tokens: so.Mapped[Optional[int]] = so.mapped_column()  # the judge request's usage, as its server said
+    completion_tokens: so.Mapped[Optional[int]] = so.mapped_column()
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=utcnow)

@@ -21,7 +21,7 @@ from typing import Iterator
 from flask import Response, current_app, stream_with_context
 
 from app.extensions import db
-from app.services import chat_turns
+from app.services import chat_json, chat_turns
 from app.services.chat_fanout import Fanout, clear_remote_stop, remote_stop, submit
 from app.services.chat_turns import Turn
 
@@ -129,7 +129,8 @@ class _Answers:
         """Save the answer of a slot that ended; its events."""
         self.pending.discard(slot)
         job = self.jobs[slot]
-        out = sse("error", {"slot": slot, "message": result["error"]}) if result["status"] == "error" else ""
+        shown = chat_json.HIDDEN_ERROR if self.turn.blind else result.get("error")  # an error may name the model
+        out = sse("error", {"slot": slot, "message": str(shown)}) if result["status"] == "error" else ""
         if not self.recorded():
             return out
         fields, saved = chat_turns.answer(self.turn, job, "".join(self.texts[slot]), result)  # with its row's id
@@ -157,7 +158,8 @@ def relay(fanout: Fanout) -> Iterator[str]:
         queues_ok = clear_remote_stop(turn.conversation_id)  # an old Stop must not end this turn
         yield sse("start", {"conversation_id": turn.conversation_id, "turn": turn.number,
                             "regenerate": turn.regenerate, "user_message": chat_turns.asked_json(turn),
-                            "slots": [{"slot": j.slot, "model_name": j.endpoint_name} for j in turn.jobs]})
+                            "slots": [{"slot": j.slot, "model_name": None if turn.blind else j.endpoint_name}
+                                      for j in turn.jobs]})
         last_write = last_remote = time.monotonic()
         stop_deadline = None
         while answers.pending:

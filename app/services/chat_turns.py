@@ -11,7 +11,7 @@ import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import openai
@@ -23,14 +23,13 @@ from app.extensions import db
 from app.models import ChatMessage, ChatSlot, Conversation, ModelEndpoint, Preference, User
 from app.models.types import utcnow
 from app.services import chat_fanout, chat_json, conversations, ownership, settings
-from app.services.conversations import ChatInvalid
+from app.services.conversations import STALE_AFTER, ChatInvalid
 from app.services.endpoint_client import chat_kwargs, client_for, explain
 from app.services.outbound import guard
 
 
 CHAT_TIMEOUT = 120.0  # seconds without a byte from the model before a slot fails
 CHAT_RETRIES = 1
-STALE_AFTER = timedelta(minutes=15)  # a row still "streaming" after this was cut off by a restart
 _CLIENTS: OrderedDict[tuple, openai.OpenAI] = OrderedDict()
 _CLIENTS_LOCK = threading.Lock()
 
@@ -59,6 +58,7 @@ class Turn:
     jobs: list[SlotJob]
     title: str | None = None
     regenerate: bool = False
+    blind: bool = False  # an arena turn: the stream names no model
     started_at: datetime = field(default_factory=utcnow)
 
 
@@ -121,6 +121,8 @@ def _slot_models(conversation_id: int, user: User, slot: int | None = None) -> t
     rows = db.session.execute(_slots_statement(), {"conversation_id": conversation_id, "user_id": user.id}).all()
     if not rows:
         abort(404)  # every conversation has at least one slot
+    if rows[0][0].arena and rows[0][0].preferences:
+        raise ChatInvalid({"content": str(_l("This battle is decided: start a new one."))}, status=409)
     return rows[0][0], [(row, endpoint) for _conversation, row, endpoint in rows
                         if slot is None or row.slot == slot]
 
@@ -172,7 +174,7 @@ def prepare(user: User, conversation_id: int, content: Any) -> Turn:
     number = max((r.turn for r in rows), default=0) + 1
     jobs = _jobs(slots, _histories(rows, number), content)
     title = None if conversation.title else conversations.title_from(content)
-    return Turn(conversation.id, number, content, jobs, title=title)
+    return Turn(conversation.id, number, content, jobs, title=title, blind=conversation.arena)
 
 
 def prepare_regenerate(user: User, conversation_id: int, slot: int) -> Turn:
@@ -185,7 +187,8 @@ def prepare_regenerate(user: User, conversation_id: int, slot: int) -> Turn:
     asked = next((r.content for r in rows if r.turn == number and r.slot is None), None)
     if not pair or asked is None:
         raise ChatInvalid({"slot": str(_l("There is no answer to regenerate."))})
-    return Turn(conversation.id, number, asked, _jobs(pair, _histories(rows, number), asked), regenerate=True)
+    return Turn(conversation.id, number, asked, _jobs(pair, _histories(rows, number), asked), regenerate=True,
+                blind=conversation.arena)
 
 
 def record(turn: Turn) -> None:
@@ -240,7 +243,7 @@ def answer(turn: Turn, job: SlotJob, text: str, result: dict) -> tuple[dict, dic
               "latency_ms": result.get("latency_ms"), "prompt_tokens": usage[0], "completion_tokens": usage[1]}
     msg = ChatMessage(id=job.message_id, turn=turn.number, slot=job.slot, role="assistant", endpoint_id=job.endpoint_id,
                       endpoint_name=job.endpoint_name, created_at=turn.started_at, **fields)
-    return fields, chat_json.message_json(msg)
+    return fields, chat_json.message_json(msg, blind=turn.blind)
 
 
 def store_answer(message_id: int, fields: dict) -> None:

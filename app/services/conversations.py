@@ -6,6 +6,7 @@ Conversations are private: every lookup is scoped to its owner and any other id 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,9 @@ from app.services import audit, endpoints
 
 MAX_CONTENT = 100_000
 MAX_SYSTEM_PROMPT = 20_000
+MAX_REASON = 500
 TITLE_LENGTH = 80
+STALE_AFTER = timedelta(minutes=15)  # a row still "streaming" after this was cut off by a restart
 
 
 class ChatInvalid(ValueError):
@@ -123,10 +126,10 @@ def _apply_slot(row: ChatSlot, clean: dict) -> None:
             setattr(row, key, value)
 
 
-def create(user: User, slots: Any, title: str | None = None) -> Conversation:
-    """A new conversation of ``user`` with validated ``slots`` (raises ChatInvalid)."""
+def create(user: User, slots: Any, title: str | None = None, arena: bool = False) -> Conversation:
+    """A new conversation of ``user`` with validated ``slots`` (raises ChatInvalid); ``arena``: a blind battle."""
     clean = validate_slots(user, slots)
-    conversation = Conversation(owner_id=user.id, title=clean_title(title) if title else None)
+    conversation = Conversation(owner_id=user.id, title=clean_title(title) if title else None, arena=arena)
     for item in clean:
         row = ChatSlot(slot=item["slot"])
         _apply_slot(row, item)
@@ -139,6 +142,8 @@ def create(user: User, slots: Any, title: str | None = None) -> Conversation:
 def update_slots(conversation: Conversation, user: User, slots: Any) -> None:
     """Change the settings of the existing slots, saved at once. Their number and models are fixed at creation
     (a model no longer available may be replaced): answers of one chat always come from the same models."""
+    if conversation.arena:
+        raise ChatInvalid({"slots": str(_l("An arena battle keeps its models and settings."))})
     clean = validate_slots(user, slots)
     if len(clean) != len(conversation.slots):
         raise ChatInvalid({"slots": str(_l("This conversation has %(n)d model(s); start a new chat to change "
@@ -189,25 +194,57 @@ def last_turn(conversation_id: int) -> int:
                              .where(ChatMessage.conversation_id == conversation_id))
 
 
-def set_preference(conversation: Conversation, turn: Any, choice: Any) -> Preference:
-    """Record which answer of ``turn`` is better (``A``/``B``/``C``/``tie``); a new vote replaces the old one."""
+def _streaming(conversation_id: int, turn: int) -> bool:
+    """Whether an answer of ``turn`` still streams (rows left by a restart do not count)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ChatMessage).where(
+        ChatMessage.conversation_id == conversation_id, ChatMessage.turn == turn,
+        ChatMessage.status == "streaming", ChatMessage.created_at >= utcnow() - STALE_AFTER)) > 0
+
+
+def _clean_reason(raw: Any) -> str | None:
+    """The optional reason of a vote, on one line; raises ValueError with a message."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_REASON:
+        raise ValueError(str(_l("At most %(n)d characters.", n=MAX_REASON)))
+    return re.sub(r"\s+", " ", raw).strip() or None
+
+
+def set_preference(conversation: Conversation, turn: Any, choice: Any, reason: Any = None) -> Preference:
+    """Record which answer of ``turn`` is better (``A``/``B``/``C``/``tie``/``bad``: all bad), with an optional
+    ``reason``; a new vote replaces the old one. In an arena the vote is blind, on the last turn (``turn`` may be
+    omitted), once all its answers are in, and final: it reveals the models, so changing it afterwards would let a
+    voter favour a name (409)."""
     slots = len(conversation.slots)
-    allowed = [c for c in CHOICES if c == "tie" or CHOICES.index(c) < slots]
+    allowed = [c for c in CHOICES if c in ("tie", "bad") or CHOICES.index(c) < slots]
+    newest = last_turn(conversation.id)
+    if conversation.arena:
+        if conversation.preferences:
+            raise ChatInvalid({"choice": str(_l("Your vote is final: the names are revealed."))}, status=409)
+        if turn is None:
+            turn = newest
+        if turn == newest and newest and _streaming(conversation.id, newest):
+            raise ChatInvalid({"choice": str(_l("Wait until every answer is in, then vote."))}, status=409)
     errors = {}
     if slots < 2:
         errors["choice"] = str(_l("Preferences need at least two models."))
     elif choice not in allowed:
         errors["choice"] = str(_l("Choose one of %(choices)s.", choices=", ".join(allowed)))
-    if not isinstance(turn, int) or isinstance(turn, bool) or not 1 <= turn <= last_turn(conversation.id):
+    if not isinstance(turn, int) or isinstance(turn, bool) or not 1 <= turn <= newest:
         errors["turn"] = str(_l("No such turn."))
+    elif conversation.arena and turn != newest:
+        errors["turn"] = str(_l("An arena vote judges the last turn."))
+    try:
+        reason = _clean_reason(reason)
+    except ValueError as exc:
+        errors["reason"] = str(exc)
     if errors:
         raise ChatInvalid(errors)
     pref = db.session.scalar(sa.select(Preference).where(Preference.conversation_id == conversation.id,
                                                          Preference.turn == turn))
     if pref is None:
-        pref = Preference(conversation_id=conversation.id, turn=turn, choice=choice)
+        pref = Preference(conversation_id=conversation.id, turn=turn)
         db.session.add(pref)
-    else:
-        pref.choice, pref.created_at = choice, utcnow()
+    pref.choice, pref.reason, pref.blind, pref.created_at = choice, reason, conversation.arena, utcnow()
     db.session.commit()
     return pref

@@ -19,7 +19,9 @@ from app.services.outbound import OutboundRefused, check_destination, validate_b
 from app.services.validation import number
 
 FIELDS = ("name", "base_url", "model_name", "api_key", "temperature", "max_tokens", "top_p", "extra_body",
-          "max_concurrency", "judge", "notes")
+          "max_concurrency", "judge", "notes", "price_input_per_m", "price_output_per_m")
+PRICES = ("price_input_per_m", "price_output_per_m")
+MAX_PRICE = 1_000_000  # per million tokens
 KEEP = object()  # "leave the API key as it is"
 
 
@@ -123,6 +125,10 @@ def validate(data: dict, owner_id: int | None, current: ModelEndpoint | None = N
                                    ("max_tokens", int, 1, 1_000_000), ("max_concurrency", int, 1, 512)):
         if field in data:
             clean[field] = number(data.get(field), kind, low, high, field, errors)
+    for field in PRICES:
+        if field in data:
+            price = number(data.get(field), float, 0.0, MAX_PRICE, field, errors)
+            clean[field] = None if price is None else round(price, 6)
     if creating or "max_concurrency" in data:
         clean["max_concurrency"] = clean.get("max_concurrency") or 4
     if "extra_body" in data:
@@ -185,6 +191,7 @@ def to_json(endpoint: ModelEndpoint) -> dict:
         "temperature": endpoint.temperature, "max_tokens": endpoint.max_tokens, "top_p": endpoint.top_p,
         "extra_body": endpoint.extra_body, "max_concurrency": endpoint.max_concurrency, "judge": endpoint.judge,
         "notes": endpoint.notes,
+        "price_input_per_m": endpoint.price_input_per_m, "price_output_per_m": endpoint.price_output_per_m,
         "last_check": None if endpoint.checked_at is None else {
             "status": endpoint.check_status, "message": endpoint.check_message,
             "ttft_ms": endpoint.check_ttft_ms, "latency_ms": endpoint.check_latency_ms,

@@ -9,9 +9,9 @@ from flask import Response, stream_with_context
 
 from app.extensions import db
 from app.models import EvalRun, EvalSample
-from app.services import stats
+from app.services import stats, usage
 from app.services.cells import CsvWriter, xlsx_cell
-from app.services.judging import labels, report
+from app.services.judging import labels, panel, report
 
 SAMPLE_COLUMNS = ("dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
                   "extracted", "score", "verdict", "judge_rationale", "latency_ms", "prompt_tokens",
@@ -34,7 +34,9 @@ def run_json(run: EvalRun) -> dict:
         "score": run.score, "sample_errors": run.sample_errors, "published": run.published,
         "parent_run_id": run.parent_run_id,
         "decided": report.decided(run), "agreement": labels.agreement(run),
+        "panel": panel.members(run) or None, "judge_agreement": panel.agreement(run),
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
+        **usage.run_usage(run),
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
@@ -59,8 +61,21 @@ def subset_chart(run: EvalRun) -> dict | None:
             "scores": [round(p[1] * 100, 2) for p in parts]}
 
 
-def sample_json(sample: EvalSample) -> dict:
-    return {"id": sample.id, **{c: getattr(sample, c) for c in SAMPLE_COLUMNS}}
+def sample_json(sample: EvalSample, judges: list | None = None, panel_size: int = 0) -> dict:
+    """A sample's API view; with a panel, every judge's verdict and reply (``judges``, from
+    ``panel.verdicts_by_sample``) and the sample's coverage (usable judges / ``panel_size``)."""
+    body = {"id": sample.id, **{c: getattr(sample, c) for c in SAMPLE_COLUMNS}}
+    if panel_size:
+        body["judges"] = [panel.verdict_json(v) for v in judges or []]
+        body["coverage"] = panel.coverage(judges or [], panel_size)
+    return body
+
+
+def samples_json(run: EvalRun, samples: list[EvalSample]) -> list[dict]:
+    """``sample_json`` of each of the run's ``samples``, with its judges' verdicts when a panel judged the run."""
+    size = len(panel.members(run))
+    verdicts = panel.verdicts_by_sample([s.id for s in samples]) if size else {}
+    return [sample_json(s, verdicts.get(s.id), size) for s in samples]
 
 
 def _iter_samples(run: EvalRun):
@@ -85,7 +100,7 @@ def export_csv(run: EvalRun):
 
 
 def export_json(run: EvalRun) -> str:
-    return json.dumps({"run": run_json(run), "samples": [sample_json(s) for s in _iter_samples(run)]},
+    return json.dumps({"run": run_json(run), "samples": samples_json(run, list(_iter_samples(run)))},
                       ensure_ascii=False, indent=1)
 
 

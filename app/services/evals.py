@@ -14,32 +14,15 @@ from app.services import endpoints, runs
 from app.services.runs import fleet
 from app.services.datasets import catalog
 from app.services.datasets.info import count_in
+from app.services.judging import panel
+from app.services.judging.prompts import DEFAULT_JUDGE_PROMPT, resolve as resolve_prompt
 from app.services.outbound import OutboundRefused, guard
 from app.services.validation import number
 
 JOB = "workers.eval_jobs.run_eval"
 ENGINES = {"evalscope": EvalscopeEvalEngine, "opencompass": OpencompassEvalEngine}
 ENGINE_LABELS = {"evalscope": "evalscope", "opencompass": "OpenCompass"}
-DEFAULT_JUDGE_PROMPT = """Your job is to look at a question, a gold target, and a predicted answer, and decide whether the predicted answer is correct or incorrect.
-
-[Question]
-{question}
-
-[Reference Answer]
-{gold}
-
-[Predicted Answer]
-{pred}
-
-Evaluate the model's answer based on correctness compared to the reference answer.
-Grade the predicted answer of this new question as one of:
-A: CORRECT
-B: INCORRECT
-
-Reply with a JSON object with two keys: "reasoning" (one short sentence) and "verdict" ("A" or "B")."""
-# The verdict format both engines read: evalscope's judge contract parses exactly this JSON object (and appends
-# the same request), and EvalHub's reader (app/engines/drivers/judge_verdict.py) reads it too, as well as a bare
-# letter, CORRECT / INCORRECT or 正确 / 错误 from a judge that ignores the format.
+# The judge prompts (and their verdict format, the same on every engine) live in judging/prompts.py.
 
 
 runs.register_kind(EvalRun, lambda run: "opencompass" if run.engine == "opencompass" else "evals", JOB,
@@ -120,12 +103,12 @@ def build(user: User, data: dict) -> EvalRun:
     errors: dict[str, str] = {}
     model = usable_model(user, data.get("model_id"), "model_id", errors)
     selections = _selections(user, data.get("datasets"), errors)
-    judge = None
-    if data.get("judge_id") not in (None, "", 0, "0"):
-        judge = usable_model(user, data.get("judge_id"), "judge_id", errors)
+    judges = panel.judges_from(user, data, errors, usable_model)  # one judge, or a panel of two or three
+    judge = judges[0] if judges else None
+    aggregation = panel.aggregation_from(data, errors)
     answers_only, rule_first = bool(data.get("answers_only")), bool(data.get("rule_first"))
     needs_judge = any(s["format"] == "qa" for s in selections) and not answers_only
-    if needs_judge and judge is None and "judge_id" not in errors:
+    if needs_judge and judge is None and not {"judge_id", "judge_ids"} & set(errors):
         errors["judge_id"] = str(_l("QA datasets are scored by a judge model: choose one."))
     engine = str(data.get("engine") or "evalscope")  # a list or an object names no engine
     ok, why = engine_state(engine, user)
@@ -156,10 +139,11 @@ def build(user: User, data: dict) -> EvalRun:
                                        n=model.max_concurrency))
     if errors:
         raise EvalInvalid(errors)
-    return EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
-                   engine_version=fleet.engine_version(engine), judge_endpoint_id=judge.id if judge else None,
-                   judge_name=judge.name if judge else None, params=params,
-                   selections=[EvalRunDataset.of(s) for s in selections])
+    run = EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
+                  engine_version=fleet.engine_version(engine), params=params,
+                  selections=[EvalRunDataset.of(s) for s in selections])
+    panel.settle(run, judges, aggregation)
+    return run
 
 
 def judge_prompt(data: dict, has_judge: bool, errors: dict) -> str | None:
@@ -168,7 +152,7 @@ def judge_prompt(data: dict, has_judge: bool, errors: dict) -> str | None:
     prompt = data.get("judge_prompt") or ""
     if not isinstance(prompt, str):
         errors["judge_prompt"], prompt = str(_l("Must be text.")), ""
-    prompt = prompt.strip() or DEFAULT_JUDGE_PROMPT
+    prompt = resolve_prompt(prompt)  # a name ("compassverifier") picks a built-in prompt
     if has_judge and not all(k in prompt for k in ("{question}", "{gold}", "{pred}")):
         errors["judge_prompt"] = str(_l("The judge prompt must contain {question}, {gold} and {pred}."))
     return prompt if has_judge else None
@@ -188,12 +172,12 @@ def usable_model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | N
 
 
 def request_count(params: dict) -> int:
-    """How many model requests the run makes (at most): samples × (1 + judged); a re-judge asks only the judge,
-    answers only only the model."""
-    total = 0
+    """How many model requests the run makes (at most): samples × (1 + judges when judged); a re-judge asks only
+    the judge(s), answers only only the model."""
+    total, judges = 0, max(1, len(params.get("panel") or []))
     for s in params["datasets"]:
         judged = (s["format"] == "qa" or params.get("judge_mcq")) and not params.get("answers_only")
-        total += s["samples"] * ((1 if judged else 0) + (0 if params.get("judge_only") else 1))
+        total += s["samples"] * ((judges if judged else 0) + (0 if params.get("judge_only") else 1))
     return total
 
 
@@ -202,8 +186,9 @@ def check_models(run: EvalRun) -> None:
     Checked when a run is submitted, resumed or re-run, and by the worker again before the engine starts (a model
     deleted, or a setting changed, while the run waited in the queue)."""
     errors: dict[str, str] = {}
-    for field, endpoint_id, name in (("model_id", run.endpoint_id, run.endpoint_name),
-                                     ("judge_id", run.judge_endpoint_id, run.judge_name)):
+    checked = [("model_id", run.endpoint_id, run.endpoint_name), ("judge_id", run.judge_endpoint_id, run.judge_name)]
+    checked += [("judge_ids", m["id"], m["name"]) for m in panel.members(run)]
+    for field, endpoint_id, name in checked:
         if endpoint_id is None and field == "judge_id" and not name:
             continue  # no judge
         try:
@@ -239,10 +224,10 @@ def resume(run: EvalRun, actor: User) -> EvalRun:
 
 def rerun(run: EvalRun, actor: User) -> EvalRun:
     """A new run with the same settings (datasets pinned to their current versions)."""
-    data = {"model_id": run.endpoint_id, "judge_id": run.judge_endpoint_id, "engine": run.engine,
+    data = {"model_id": run.endpoint_id, "judge_ids": panel.judge_ids(run), "engine": run.engine,
             "datasets": [{k: s[k] for k in ("dataset_id", "subsets", "split", "limit")} for s in run.params["datasets"]],
             **{k: run.params.get(k) for k in ("temperature", "max_tokens", "top_p", "concurrency", "judge_prompt",
-                                              "judge_mcq", "answers_only", "rule_first")},
+                                              "judge_mcq", "answers_only", "rule_first", "aggregation")},
             "timeout_minutes": run.params["timeout_seconds"] // 60}
     new = build(actor, data)
     new.rerun_of_id = run.id
@@ -268,9 +253,12 @@ def history(user: User, model_id=None, dataset_id=None, status=None) -> sa.Selec
     return query
 
 
-def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None) -> sa.Select:
+def samples(run: EvalRun, verdict=None, subset=None, q=None, dataset_id=None, disagree=False) -> sa.Select:
+    """The run's samples in report order, filtered; ``disagree``: those its panel's judges disagree on."""
     query = sa.select(EvalSample).where(EvalSample.run_id == run.id).order_by(
         EvalSample.dataset_id, EvalSample.subset, EvalSample.position)
+    if disagree:
+        query = query.where(EvalSample.id.in_(panel.disagreeing(run)))
     if verdict in VERDICTS:
         query = query.where(EvalSample.verdict == verdict)
     if subset:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalRunDataset, EvalSample, User
-from app.services import stats
+from app.services import quality_speed, stats, usage
 from app.services.eval_reports import SCORED
 from app.services.datasets import catalog
 from app.services.eval_sharing import readable_filter
@@ -78,17 +78,33 @@ def _scores(run_ids: list[int], dataset_id: int, subset: str | None) -> dict[int
 
 
 def _row(run: EvalRun, sel: EvalRunDataset, user: User, choices: list[EvalRun], owners: dict[int, str]) -> dict:
-    return {"model": run.endpoint_name, "model_key": model_key(run), "run_id": run.id, "judge": run.judge_name,
+    return {"model": run.endpoint_name, "model_key": model_key(run), "endpoint_id": run.endpoint_id,
+            "run_id": run.id, "judge": run.judge_name,
             "version": sel.version, "sample_set": describe(sel.sample_set), "mine": run.owner_id == user.id,
             "published": run.published, "owner": owners.get(run.owner_id) if run.owner_id != user.id else None,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "other_runs": [r.id for r in choices if r.id != run.id]}
 
 
-def board(user: User, dataset: Dataset, picked: list[int] | None = None, subset: str | None = None) -> dict:
+def _costs(rows: list[tuple[EvalRun, dict]], dataset: Dataset, subset: str | None) -> dict:
+    """Set each row's ``tokens`` (on this dataset / subset) and ``cost_per_1k`` (None when unknown); the runs'
+    model and judge endpoints by id."""
+    runs = [run for run, _row in rows]
+    tokens = usage.tokens_by_run(runs, dataset.id, subset)
+    endpoints = usage.endpoints_of(runs)
+    for run, row in rows:
+        row["tokens"] = tokens[run.id]
+        row["cost_per_1k"] = usage.per_thousand(usage.cost(run, tokens[run.id], endpoints), tokens[run.id]["samples"])
+        row["speed"] = None
+    return endpoints
+
+
+def board(user: User, dataset: Dataset, picked: list[int] | None = None, subset: str | None = None,
+          speed: str | None = None, concurrency: int | None = None) -> dict:
     """The leaderboard of ``dataset`` as ``user`` sees it: per model the latest succeeded run on the board's sample
     set (or the run ``picked`` for it), its score on the dataset (or on ``subset``) with a 95% interval (Wilson for
-    0/1 scores, a seeded bootstrap otherwise), n, judge, version and rank with ties; runs on other sample sets
+    0/1 scores, a seeded bootstrap otherwise), n, judge, version, rank with ties, tokens, cost per 1,000 samples
+    and a ``speed`` figure (``quality_speed``: metric ``speed`` at ``concurrency``); runs on other sample sets
     apart, each with its reason."""
     candidates = _candidates(user, dataset)
     board_set = _board_set(candidates)
@@ -113,12 +129,17 @@ def board(user: User, dataset: Dataset, picked: list[int] | None = None, subset:
     ranked = sorted((row for _run, row in rows if row["n"]), key=lambda r: -r["score"])
     for row, rank in zip(ranked, stats.rank_with_ties([tuple(r["ci"]) for r in ranked])):
         row["rank"] = rank
+    endpoints = _costs(rows, dataset, subset)
+    models = {run.endpoint_id: endpoints[run.endpoint_id] for run, _row in rows if run.endpoint_id in endpoints}
+    chart = quality_speed.speeds(ranked, quality_speed.latest_benchmarks(user, models),
+                                 speed or quality_speed.DEFAULT_METRIC, concurrency)
     subsets = sorted({s["name"] for run, _row in rows for d in (run.summary or {}).get("datasets", [])
                       if d["dataset_id"] == dataset.id for s in d["subsets"]})
     return {"dataset": {"id": dataset.id, "name": dataset.name, "format": dataset.format,
                         "current_version": dataset.current_version},
             "sample_set": describe(board_set) if board_set else None, "subset": subset, "subsets": subsets,
-            "rows": ranked, "unscored": [row for _run, row in rows if not row["n"]], "apart": apart}
+            "rows": ranked, "unscored": [row for _run, row in rows if not row["n"]], "apart": apart,
+            "quality_speed": chart}
 
 
 def datasets_with_runs(user: User) -> list[tuple[Dataset, int]]:

@@ -32,6 +32,11 @@ function setBusy(busy) {
   stopBtn.hidden = !busy;
   stopBtn.disabled = false;
   transcript.querySelectorAll("[data-regenerate], [data-choice]").forEach((b) => { b.disabled = busy; });
+  const vote = $("#arena-vote");
+  if (vote && cfg.blind) { // an arena battle's vote: once a turn's answers are in
+    $("[data-vote-submit]", vote).disabled = busy;
+    if (!busy && transcript.querySelector("[data-turn-block]")) vote.hidden = false;
+  }
 }
 
 // ---- slots (models and their settings) ----
@@ -82,7 +87,7 @@ function answerCard(turn, slot, modelName, last) {
   head.id = `answer-${turn}-${slot}`;
   card.setAttribute("aria-labelledby", head.id);
   $("[data-label]", card).textContent = LABELS[slot - 1];
-  $("[data-model-name]", card).textContent = modelName;
+  $("[data-model-name]", card).textContent = modelName ?? S.model.replace("{label}", LABELS[slot - 1]); // blind: no name
   $("[data-regenerate]", card).hidden = !last;
   setStatus(card, "streaming");
   return card;
@@ -125,7 +130,7 @@ function newTurn(start) {
   grid.dataset.answers = "";
   start.slots.forEach((s) => grid.append(answerCard(start.turn, s.slot, s.model_name, true)));
   block.append(user, grid);
-  if (start.slots.length > 1) {
+  if (start.slots.length > 1 && !cfg.arena) { // an arena battle has one vote, below the transcript
     const pref = $("#tpl-preference").content.firstElementChild.cloneNode(true);
     pref.dataset.preference = start.turn;
     $("[data-choice=C]", pref).hidden = start.slots.length < 3;
@@ -202,8 +207,8 @@ async function send() {
   if (controller) return;
   const content = input.value.trim();
   if (!content) { showError(S.empty); input.focus(); return; }
-  const slots = readSlots();
-  if (!slots.length || slots.some((s) => !s.model_id)) { showError(S.pickModel); return; }
+  const slots = cfg.arena ? [] : readSlots(); // an arena battle's models are fixed and hidden
+  if (!cfg.arena && (!slots.length || slots.some((s) => !s.model_id))) { showError(S.pickModel); return; }
   showError("");
   setBusy(true);
   try {
@@ -220,7 +225,7 @@ async function send() {
     }
     input.value = "";
     const body = { content };
-    if (JSON.stringify(slots) !== savedSlots) body.slots = slots;
+    if (!cfg.arena && JSON.stringify(slots) !== savedSlots) body.slots = slots;
     await stream(`${cfg.root}${conversationId}/messages`, body);
     savedSlots = JSON.stringify(slots);
   } catch (err) {

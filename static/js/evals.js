@@ -10,6 +10,8 @@
       let total = 0;
       const judgeMcq = form.querySelector("[name=judge_mcq]").checked;
       const hasJudge = form.querySelector("[name=judge_id]").value !== "";
+      // a panel: each judge reads every judged answer
+      const judges = (hasJudge ? 1 : 0) + Array.from(form.querySelectorAll("[name=judge_ids]")).filter(function (s) { return s.value !== ""; }).length;
       form.querySelectorAll("fieldset[data-dataset]").forEach(function (fs) {
         const id = fs.dataset.dataset;
         if (!fs.querySelector("[name=dataset_id]").checked) return;
@@ -23,7 +25,7 @@
           Object.keys(counts[subset]).forEach(function (sp) { if (!split || sp === split) n += counts[subset][sp]; });
           n = Math.min(n, limit);
           const judged = fs.dataset.format === "qa" || (judgeMcq && hasJudge);
-          total += n * (judged ? 2 : 1);
+          total += n * (1 + (judged ? Math.max(judges, 1) : 0));
         });
       });
       out.textContent = total ? out.dataset.template.replace("__N__", total) : "";

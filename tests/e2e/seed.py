@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from app.engines.eval_samples import summarize
 from app.extensions import db
-from app.models import ChatMessage, ChatSlot, Conversation, EvalSample, PerfLevel
+from app.models import ChatMessage, ChatSlot, Conversation, EvalSample, PerfLevel, Preference
 from app.models.types import utcnow
 from app.services import evals
 from tests import evals_helpers as h
@@ -115,6 +115,26 @@ def _chats(owner, main):
     return first
 
 
+def _arena(owner, models) -> tuple[Conversation, Conversation]:
+    """Two arena battles of ``models``: one waiting for its vote, one decided (its vote with a reason)."""
+    battles = []
+    for voted in (False, True):
+        conv = Conversation(owner_id=owner.id, title=f"Arena battle {'decided' if voted else 'open'}", arena=True)
+        conv.slots.extend(ChatSlot(slot=i, endpoint_id=m.id, endpoint_name=m.name) for i, m in enumerate(models, 1))
+        db.session.add(conv)
+        db.session.flush()
+        db.session.add(ChatMessage(conversation_id=conv.id, turn=1, role="user", content="Capital of France?"))
+        db.session.add_all([ChatMessage(conversation_id=conv.id, turn=1, slot=i, role="assistant", content=LONG_REPLY,
+                                        endpoint_id=m.id, endpoint_name=m.name, ttft_ms=210.0, latency_ms=900.0)
+                            for i, m in enumerate(models, 1)])
+        if voted:
+            db.session.add(Preference(conversation_id=conv.id, turn=1, choice="A", blind=True,
+                                      reason="Shorter, and just as right."))
+        battles.append(conv)
+    db.session.commit()
+    return battles[0], battles[1]
+
+
 def seed(owner, fake_llm) -> dict:
     """Fill every list of ``owner`` past one page; return the ids of the rows the tour opens."""
     main, judge = _models(owner, fake_llm)
@@ -124,5 +144,6 @@ def seed(owner, fake_llm) -> dict:
     sample = db.session.scalar(db.select(EvalSample.id).where(EvalSample.run_id == run.id).order_by(EvalSample.id))
     bench = _benchmarks(owner, main)
     conv = _chats(owner, main)
+    open_battle, decided = _arena(owner, [main, judge])
     return {"model": main.id, "dataset": mcq.id, "run": run.id, "sample": sample, "bench": bench.id,
-            "conversation": conv.id}
+            "conversation": conv.id, "arena": open_battle.id, "arena_decided": decided.id}

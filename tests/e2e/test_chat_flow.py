@@ -59,15 +59,15 @@ def test_three_models_stream_side_by_side_and_the_chat_is_in_history(page, make_
         expect(answer(page, slot).locator("[data-metrics]")).to_contain_text("TTFT")
     expect(page).to_have_url(re.compile(r"/chat/\d+$"))
 
-    page.get_by_role("group", name="Which answer is better?").get_by_role("button", name="B").click()
-    expect(page.get_by_role("button", name="B", pressed=True)).to_be_visible()
+    page.get_by_role("group", name="Which answer is better?").get_by_role("button", name="B", exact=True).click()
+    expect(page.get_by_role("button", name="B", exact=True, pressed=True)).to_be_visible()
 
     page.reload()
     sidebar = page.get_by_role("complementary")
     expect(sidebar.get_by_role("link", name="Compare these on two lines")).to_have_attribute("aria-current", "page")
     for slot, name in ((1, "Swift"), (2, "Steady"), (3, "Sluggish")):
         expect(answer(page, slot).locator("[data-md]")).to_have_text(f"{name}: {WORDS}")
-    expect(page.get_by_role("button", name="B", pressed=True)).to_be_visible()
+    expect(page.get_by_role("button", name="B", exact=True, pressed=True)).to_be_visible()
     expect(page.get_by_role("group", name="Model C").get_by_label("Model", exact=True)).to_have_value(
         re.compile(r"\d+"))
 

@@ -32,6 +32,8 @@ def tour(ids: dict) -> list[tuple[str, str]]:
         ("dataset", f"/datasets/{ds}"), ("dataset-rows-page2", f"/datasets/{ds}?page=2"),
         ("dataset-row-new", f"/datasets/{ds}/rows/new"),
         ("chat-new", "/chat/new"), ("chat", f"/chat/{ids['conversation']}"),
+        ("arena-new", "/chat/arena"), ("arena-battle", f"/chat/{ids['arena']}"),
+        ("arena-decided", f"/chat/{ids['arena_decided']}"), ("arena-board", "/leaderboards/arena"),
         ("evals", "/evals/"), ("evals-page2", "/evals/?page=2"), ("eval-new", "/evals/new"),
         ("eval-run", f"/evals/{run}"), ("eval-samples", f"/evals/{run}/samples"),
         ("eval-samples-page2", f"/evals/{run}/samples?page=2"), ("eval-sample", f"/evals/{run}/samples/{sample}"),

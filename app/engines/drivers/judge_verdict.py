@@ -4,15 +4,18 @@ Imported by the OpenCompass driver from its own directory (it runs in OpenCompas
 result readers as ``app.engines.drivers.judge_verdict``, so a judge reply means the same thing on either engine.
 The default judge prompt (``app/services/evals.py``) asks for what evalscope's judge contract parses: a JSON object
 with "reasoning" and "verdict" ("A" correct, "B" incorrect); this reader also accepts what judges reply instead.
+The CompassVerifier-style prompt adds "C" (an invalid answer: cut off, repeated, or refusing): read as no usable
+verdict, so a panel excludes that judge on that sample instead of counting it as wrong.
 """
 from __future__ import annotations
 
 import json
 import re
 
-CORRECT, WRONG = "A", "B"
-VERDICT_KEY = re.compile(r'"?\b(?:verdict|grade|judgement|judgment)\b"?\s*[:=]\s*"?\(?([AB])\b', re.I)
-LEADING = re.compile(r"^\W*([AB])(?:\s*[:.)\]]|\s*$)")
+CORRECT, WRONG, INVALID = "A", "B", "C"
+VERDICT_KEY = re.compile(r'"?\b(?:verdict|grade|judgement|judgment)\b"?\s*[:=]\s*"?\(?([ABC])\b', re.I)
+BOXED = re.compile(r"\\boxed\{\s*([ABC])\s*\}")  # CompassVerifier's "\boxed{A}"
+LEADING = re.compile(r"^\W*([ABC])(?:\s*[:.)\]]|\s*$)")
 LETTER = re.compile(r"\b([AB])\b")
 WORD = re.compile(r"\b(INCORRECT|CORRECT|WRONG|RIGHT)\b|(不正确|错误|不对|正确)")
 WRONG_WORDS = {"INCORRECT", "WRONG", "不正确", "错误", "不对"}
@@ -28,7 +31,7 @@ def _json_verdict(text: str) -> str | None:
     except ValueError:
         return None
     value = str(data.get("verdict") or data.get("grade") or "").strip() if isinstance(data, dict) else ""
-    return verdict(value) if value and "{" not in value else None
+    return verdict(value) or (INVALID if value.upper() == INVALID else None) if value and "{" not in value else None
 
 
 def verdict(reply) -> str | None:
@@ -36,17 +39,19 @@ def verdict(reply) -> str | None:
 
     Reasoning in ``<think>…</think>`` is skipped (a reply cut off inside it has no verdict); then, in order: a JSON
     "verdict", a "verdict: X" line, a reply that starts with the letter, the last standalone A or B, else the last
-    of the words CORRECT / INCORRECT (正确 / 错误).
+    of the words CORRECT / INCORRECT (正确 / 错误). A "C" (CompassVerifier's invalid answer) found by the first
+    rules is no verdict.
     """
     text = str(reply or "").rsplit("</think>", 1)[-1]
     text = re.sub(r"<think>.*", "", text, flags=re.S).strip()
     found = _json_verdict(text)
     if found:
-        return found
-    for pattern in (VERDICT_KEY, LEADING):
+        return None if found == INVALID else found
+    for pattern in (BOXED, VERDICT_KEY, LEADING):
         match = pattern.search(text)
         if match:
-            return match.group(1).upper()
+            letter = match.group(1).upper()
+            return None if letter == INVALID else letter
     letters = LETTER.findall(text)
     if letters:
         return letters[-1]

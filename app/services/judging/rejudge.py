@@ -15,6 +15,7 @@ from app.engines.qa_rule import matches
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalSample, User
 from app.services import evals, runs
+from app.services.judging import panel
 from app.services.runs import fleet
 
 COPIED = ("dataset_id", "dataset_name", "subset", "position", "row_key", "question", "reference", "prediction",
@@ -24,7 +25,8 @@ KEPT = ("extracted", "score", "verdict", "judge_rationale", "error", "decided_by
 
 
 def build(parent: EvalRun, user: User, data: dict) -> EvalRun:
-    """A validated, unsaved child of ``parent`` judged by ``data['judge_id']``; raises ``evals.EvalInvalid``."""
+    """A validated, unsaved child of ``parent`` judged by ``data['judge_id']`` (or the panel ``data['judge_ids']``);
+    raises ``evals.EvalInvalid``."""
     errors: dict[str, str] = {}
     if parent.is_active:
         errors["status"] = str(_l("This run is still going: re-judge it when it has finished."))
@@ -34,7 +36,10 @@ def build(parent: EvalRun, user: User, data: dict) -> EvalRun:
     ok, why = evals.engine_state(parent.engine)
     if not ok:
         errors["engine"] = why
-    judge = evals.usable_model(user, data.get("judge_id"), "judge_id", errors)
+    judges = panel.judges_from(user, data, errors, evals.usable_model)  # one judge, or a panel
+    if not judges and not {"judge_id", "judge_ids"} & set(errors):
+        errors["judge_id"] = str(_l("Choose a model."))
+    aggregation = panel.aggregation_from(data, errors)
     prompt = evals.judge_prompt(data, True, errors)
     if not _judged_formats(parent.params):
         errors["status"] = str(_l("This run has no answers a judge reads (multiple-choice answers are scored by "
@@ -43,10 +48,11 @@ def build(parent: EvalRun, user: User, data: dict) -> EvalRun:
         raise evals.EvalInvalid(errors)
     params = dict(parent.params, judge_prompt=prompt, answers_only=False, judge_only=True,
                   rule_first=bool(data.get("rule_first")))
-    return EvalRun(owner_id=user.id, endpoint_id=parent.endpoint_id, endpoint_name=parent.endpoint_name,
-                   engine=parent.engine, engine_version=fleet.engine_version(parent.engine),
-                   judge_endpoint_id=judge.id, judge_name=judge.name, params=params, parent_run_id=parent.id,
-                   progress_total=parent.progress_total)
+    child = EvalRun(owner_id=user.id, endpoint_id=parent.endpoint_id, endpoint_name=parent.endpoint_name,
+                    engine=parent.engine, engine_version=fleet.engine_version(parent.engine), params=params,
+                    parent_run_id=parent.id, progress_total=parent.progress_total)
+    panel.settle(child, judges, aggregation)
+    return child
 
 
 def _judged_formats(params: dict) -> set[str]:
