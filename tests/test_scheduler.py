@@ -6,6 +6,8 @@ import re
 import threading
 import time
 
+import sqlalchemy as sa
+
 from app.extensions import db
 from app.models import EvalRun
 from app.services import endpoints
@@ -325,3 +327,39 @@ def test_metrics_for_admins_only_and_parseable(client, auth, make_user, fake_llm
         assert runs[("benchmark", "succeeded")] == 1 and runs[("evaluation", "running")] == 0
         capacity = [s for s in families["evalhub_endpoint_capacity"].samples if s.labels["model"] == "metered"]
         assert capacity and capacity[0].value == 6
+
+
+def test_a_judge_panel_asked_from_the_worker_keeps_each_judges_limit(app, make_user, fake_llm):
+    """A panel's judges are asked by the worker itself, not through an engine: each request still holds a slot of
+    its judge's capacity (here 1 and 2, with the run's concurrency 8)."""
+    from app.engines import panel_judging
+    from app.models import EvalSample
+    from app.services.judging import prompts
+    from app.services.scheduler import Seat
+    alice = make_user("alice")
+    verdict = '{"reasoning": "ok", "verdict": "A"}'
+    fake_llm.add_model("panel-one", reply=verdict, ttft=0.05)
+    fake_llm.add_model("panel-two", reply=verdict, ttft=0.05)
+    one, two = endpoint(alice, fake_llm, "panel-one", 1), endpoint(alice, fake_llm, "panel-two", 2)
+    model = endpoint(alice, fake_llm, "panel-model", 4)
+    run = EvalRun(owner_id=alice.id, endpoint_id=model.id, endpoint_name=model.name, engine="evalscope",
+                  status="running", judge_endpoint_id=one.id, judge_name=one.name, params={
+                      "datasets": [], "judge_prompt": prompts.DEFAULT_JUDGE_PROMPT, "concurrency": 8,
+                      "panel": [{"id": one.id, "name": one.name}, {"id": two.id, "name": two.name}],
+                      "aggregation": "majority"})
+    db.session.add(run)
+    db.session.flush()
+    db.session.add_all([EvalSample(run_id=run.id, dataset_id=1, dataset_name="QA", subset="s", position=i,
+                                   question=f"[P{i}] Name thing {i}.", reference=f"thing-{i}", prediction="It is.",
+                                   verdict="pending") for i in range(8)])
+    db.session.commit()
+    seat = Seat(run)
+    seat.start()
+    try:
+        assert panel_judging.judge_pending(run, lambda: None, seat.slot) is None
+    finally:
+        seat.close()
+    assert len(h.judge_requests(fake_llm, "panel-one")) == len(h.judge_requests(fake_llm, "panel-two")) == 8
+    assert fake_llm.peak["panel-one"] == 1 and fake_llm.peak["panel-two"] <= 2  # 8 threads, the limits held
+    assert {s.verdict for s in db.session.scalars(sa.select(EvalSample).where(EvalSample.run_id == run.id))} \
+        == {"correct"}

@@ -61,7 +61,7 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
             return _current_status(model, run_id)
         runs.heartbeat(run, started=mine, status_note=None)
         seat.start()
-        engine.route = seat.url_of
+        engine.route, engine.slot = seat.url_of, seat.slot
         launch = engine.prepare(run, work_dir, resume=resume or (run.attempts or 1) > 1)
         seat.mark()  # what others send the endpoint from here on is reported (a benchmark's own test request is not)
         runs.append_log(run, [f"[evalhub] {engine.name}: attempt {run.attempts or 1}"])

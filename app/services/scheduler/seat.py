@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app
@@ -53,7 +54,8 @@ class Seat:
         self.lease = current_app.config["SCHEDULER_LEASE_SECONDS"]
         self.member, self.owner = member_of(run), f"u{run.owner_id}"
         self.exclusive = bool(getattr(run, "takes_endpoint_whole", False))
-        ids = dict.fromkeys(i for i in (run.endpoint_id, getattr(run, "judge_endpoint_id", None)) if i)
+        panel = [m["id"] for m in (run.params or {}).get("panel") or []]  # a judge panel's judges, asked by the worker
+        ids = dict.fromkeys(i for i in (run.endpoint_id, getattr(run, "judge_endpoint_id", None), *panel) if i)
         self.targets = [target_of(e) for e in (db.session.get(ModelEndpoint, i) for i in ids) if e is not None]
         self.proxy: Proxy | None = None
         self._stop = threading.Event()
@@ -120,6 +122,19 @@ class Seat:
 
     def url_of(self, endpoint: ModelEndpoint) -> str:
         return self.proxy.url_of(endpoint.id) if self.proxy is not None else endpoint.base_url
+
+    @contextmanager
+    def slot(self, endpoint_id: int):
+        """Hold a slot of ``endpoint_id``'s capacity around a request the worker sends itself (a judge panel's)."""
+        pool = self.proxy.pools.get(endpoint_id) if self.proxy is not None else None
+        taken = pool.take() if pool is not None else None
+        if pool is not None and taken is None:
+            raise RuntimeError("The run is stopping")
+        try:
+            yield
+        finally:
+            if taken is not None:
+                pool.give(taken)
 
     def mark(self) -> None:
         self._mark = sum(leases.touches(self.conn, t.key) for t in self.targets)
