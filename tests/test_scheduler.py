@@ -34,8 +34,21 @@ def arrivals(fake_llm, tag: str) -> list[float]:
 
 
 def test_two_evaluations_share_the_endpoint_limit(make_user, fake_llm, two_workers):
+    from app.extensions import queues
+    from app.services.scheduler import leases
     alice, bob = make_user("alice"), make_user("bob")
-    fake_llm.add_model("shared-16", reply="ANSWER: B", ttft=0.1)
+    key, bob_waits = leases.endpoint_key(fake_llm.base_url, "shared-16"), threading.Event()
+    conn, bob_user = queues.connection, f"u{bob.id}|"  # read here: the fake server's threads have no app context
+
+    def reply(messages, _request):
+        # alice's first answers wait until bob's run has requests waiting (its engine may start seconds later on a
+        # loaded machine, when alice's 120 answers at 16 in flight would be done): then they must share
+        if "[A" in messages[-1]["content"] and not bob_waits.is_set():
+            wait_for(lambda: any(m.startswith(bob_user) for m in leases.live_waiters(conn, key)),
+                     timeout=120, message="bob's run to wait for the capacity")
+            bob_waits.set()
+        return "ANSWER: B"
+    fake_llm.add_model("shared-16", reply=reply, ttft=0.1)
     runs = []
     for owner, tag in ((alice, "A"), (bob, "B")):
         model = endpoint(owner, fake_llm, "shared-16", 16)
