@@ -140,6 +140,9 @@ class Config:
         #: How often every worker publishes what it can run and (one machine at a time) reaps dead runs and
         #: queues lost jobs again.
         self.MAINTENANCE_SECONDS = _env_int(env, "EVALHUB_MAINTENANCE_SECONDS", 10)
+        #: Life of a lease on a model endpoint's capacity (renewed while held): a dead worker's share comes back
+        #: within this time.
+        self.SCHEDULER_LEASE_SECONDS = _env_int(env, "EVALHUB_SCHEDULER_LEASE_SECONDS", 30)
 
         #: Seconds a benchmark's test request (and each benchmark request's TCP connect) may wait for the model.
         self.PERF_CONNECT_TIMEOUT = _env_int(env, "EVALHUB_PERF_CONNECT_TIMEOUT", 10)

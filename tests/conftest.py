@@ -135,3 +135,15 @@ def fake_llm(fake_llm_server):
     fake_llm_server.reset()
     fake_llm_server.api_key = None
     return fake_llm_server
+
+
+@pytest.fixture
+def two_workers(session_env, tmp_path, worker):
+    """Two workers with data directories of their own; the session's worker stops meanwhile (it would take jobs)."""
+    worker.stop()
+    handles = [services.WorkerHandle(session_env, tmp_path / f"worker{i}.log", data_dir=tmp_path / f"machine{i}")
+               for i in range(2)]
+    yield handles
+    for handle in handles:
+        handle.stop()
+    worker.restart()

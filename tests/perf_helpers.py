@@ -6,6 +6,7 @@ import socket
 from app.extensions import db
 from app.models import AppSetting, PerfRun
 from app.services import endpoints, perf, perf_queue
+from app.services.scheduler import endpoint_key
 from tests.services import wait_for
 
 #: The fake model of the accuracy tests: 200 ms to the first token, then 20 ms per token, 20 tokens.
@@ -46,7 +47,7 @@ def fresh(run_id: int) -> PerfRun:
 
 
 def finished(run_id: int, timeout: float = 180) -> PerfRun:
-    """Wait for the worker to finish the run (the workers' maintenance releases waiting runs too)."""
+    """Wait for the worker to finish the run."""
     def done():
         run = fresh(run_id)
         return run if not run.is_active else None
@@ -66,7 +67,7 @@ def row(owner, endpoint, status: str = "succeeded", **fields) -> PerfRun:
               "max_tokens": 64, "stream": True, "temperature": 0.0, "timeout_minutes": 5, "timeout_seconds": 300,
               "sleep_interval": 0}
     run = PerfRun(owner_id=owner.id, endpoint_id=endpoint.id, endpoint_name=endpoint.name, status=status,
-                  target_key=perf.target_key(endpoint.base_url, endpoint.model_name), params=params,
+                  target_key=endpoint_key(endpoint.base_url, endpoint.model_name), params=params,
                   **{"started_at": utcnow(), "heartbeat_at": utcnow(), "progress_total": 4, **fields})
     db.session.add(run)
     db.session.commit()
@@ -74,8 +75,7 @@ def row(owner, endpoint, status: str = "succeeded", **fields) -> PerfRun:
 
 
 def block(owner, endpoint) -> PerfRun:
-    """A running row holding the model, so that runs submitted now wait in the database (no worker takes them).
-    Its heartbeat is set a day ahead: no worker beats for it, and the workers' maintenance must not reap it as dead
+    """A running benchmark row of the model that no worker runs (a busy target for isolation tests). Its heartbeat is set a day ahead: no worker beats for it, and the workers' maintenance must not reap it as dead
     while a slow machine takes longer than the dead-worker limit to run the test."""
     from datetime import timedelta
 

@@ -86,16 +86,7 @@ class WorkerHandle:
 
     def children(self) -> list[int]:
         """PIDs whose parent is the worker (its work horse while a job runs)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
+        return [pid for pid, fields in process_stats().items() if int(fields[1]) == self.proc.pid]
 
     def kill_hard(self) -> None:
         """SIGKILL the worker and its work horse at once, leaving no chance to clean up."""
@@ -115,6 +106,19 @@ class WorkerHandle:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+def process_stats() -> dict[int, list[str]]:
+    """Every live process's ``/proc/<pid>/stat`` fields after its name (state, parent pid, ..., utime at [11], stime
+    at [12])."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    return found
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:

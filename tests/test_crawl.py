@@ -70,6 +70,8 @@ def _expected(role, endpoint, rule, url) -> set[int] | None:
     api, has_ids = url.startswith("/api/v1"), any(f":{a}>" in rule for a in OBJECT_ARGS)
     if endpoint in PUBLIC:
         return {200, 302} if "?" not in url else None
+    if endpoint in ("main.metrics_endpoint", "api.admin_runs"):  # scrapes and scripts: admins only, others 404
+        return {200} if role == "admin" else {401} if role == "anonymous" else {404}
     if role == "anonymous":
         return {401} if api else {302}
     if endpoint in NEEDS_QUERY and "?" not in url:

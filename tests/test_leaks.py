@@ -13,7 +13,7 @@ def test_perf_api_never_tells_whether_a_system_models_key_is_right(client, make_
     """A right and a wrong guess of a system model's key answer alike: each benchmarks a model of the caller's."""
     admin, mallory = make_user("root", role="admin"), make_user("mallory")
     shared = make_model(admin, fake_llm, name="Shared", model_name="perf-sys", system=True, api_key=SYSTEM_KEY)
-    h.block(admin, shared)  # the target is busy: the runs wait in the database
+    h.block(admin, shared)  # the target is busy
     used = {}
     for guess in (SYSTEM_KEY, "sk-a-wrong-guess"):
         r = client.post("/api/v1/perf", json={"model": "perf-sys", "url": fake_llm.base_url + "/chat/completions",

@@ -65,20 +65,13 @@ def test_two_level_sweep_measures_the_known_delays(client, user, worker, fake_ll
     assert "Benchmarks" in client.get("/dashboard").data.decode()
 
 
-def test_one_run_per_model_at_a_time(client, user, worker, fake_llm):
+def test_benchmarks_of_one_model_one_after_another(client, user, worker, fake_llm):
     m = h.known_model(user, fake_llm)
     first = h.submit(user, endpoint_id=m.id)
     second = h.submit(user, endpoint_id=m.id, max_tokens=32)
     third = h.submit(user, endpoint_id=m.id, max_tokens=16)
-    assert not first.waiting
-    assert second.waiting and second.status == "queued"
-    assert second.status_note == f"Waits for benchmark #{first.id} on the same model"
-    assert third.status_note == f"Waits for benchmark #{second.id} on the same model"
-    assert f"Waits for benchmark #{first.id}" in client.get(f"/perf/{second.id}").data.decode()
-    # cancelling a waiting run frees its place at once
-    client.post(f"/perf/{second.id}/cancel")
-    second, third = h.fresh(second.id), h.fresh(third.id)
-    assert second.status == "cancelled" and third.status_note == f"Waits for benchmark #{first.id} on the same model"
+    client.post(f"/perf/{second.id}/cancel")  # a queued run cancels at once
+    assert h.fresh(second.id).status == "cancelled"
     first, third = h.finished(first.id), h.finished(third.id)
     assert first.status == third.status == "succeeded", (first.error, third.error)
     assert third.started_at >= first.finished_at
@@ -120,24 +113,3 @@ def test_unreachable_model_fails_quickly_with_a_clear_message(client, user, work
     page = client.get(f"/perf/{run.id}").data.decode()
     assert expected in page
     assert db.session.query(PerfLevel).count() == 0 and db.session.query(PerfRun).count() == 1
-
-
-def test_a_waiting_run_queued_again_after_a_restart_still_waits_its_turn(user, worker, fake_llm):
-    from rq.job import Job
-
-    from app.extensions import queues
-    m = h.known_model(user, fake_llm)
-    blocker = h.block(user, m)  # a benchmark of the same model is running
-    run = h.submit(user, endpoint_id=m.id)
-    assert run.waiting  # submit queued no job; the workers' maintenance (every few seconds) may already have
-    # queued the lost job again; the job finds the run still waiting
-    job = wait_for(lambda: Job.exists(run.rq_job_id, connection=queues.connection)
-                   and (j := Job.fetch(run.rq_job_id, connection=queues.connection)).is_finished and j,
-                   timeout=60, message="the requeued job to return")
-    assert job.return_value() == "waiting"
-    run = h.fresh(run.id)
-    assert run.status == "queued" and run.waiting and not fake_llm.requests
-    blocker.status = "succeeded"  # the other benchmark ends: the waiting one gets its turn
-    db.session.commit()
-    run = h.finished(run.id)
-    assert run.status == "succeeded" and not run.waiting, run.error

@@ -21,19 +21,7 @@ from app.services.tokens import TOKEN_PREFIX
 from tests import evals_helpers as h
 from tests import runs_helpers as rh
 from tests.apps import make_app
-from tests.services import TEST_REDIS_URL, WorkerHandle, wait_for
-
-
-@pytest.fixture
-def two_workers(session_env, tmp_path, worker):
-    """Two workers with data directories of their own; the session's worker stops meanwhile (it would take jobs)."""
-    worker.stop()
-    handles = [WorkerHandle(session_env, tmp_path / f"worker{i}.log", data_dir=tmp_path / f"machine{i}")
-               for i in range(2)]
-    yield handles
-    for handle in handles:
-        handle.stop()
-    worker.restart()
+from tests.services import TEST_REDIS_URL, wait_for
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from app.engines.process import EngineProcess
 from app.extensions import db
 from app.files import private_dir
 from app.services import runs
+from app.services.scheduler import Seat
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # heartbeat, progress, cancel and time limit
@@ -53,9 +54,16 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
     if not runs.start(run, job.worker_name if job else None, **values):
         return run.status  # cancelled (or taken) before it started: nothing to do
     mine = run.started_at  # as the row holds it: this execution's mark in every later write
-    process = None
+    process, seat = None, None
     try:
+        seat = Seat(run)
+        if not seat.wait(lambda note: _still_wanted(run, note, mine)):
+            return _current_status(model, run_id)
+        runs.heartbeat(run, started=mine, status_note=None)
+        seat.start()
+        engine.route, engine.slot = seat.url_of, seat.slot
         launch = engine.prepare(run, work_dir, resume=resume or (run.attempts or 1) > 1)
+        seat.mark()  # what others send the endpoint from here on is reported (a benchmark's own test request is not)
         runs.append_log(run, [f"[evalhub] {engine.name}: attempt {run.attempts or 1}"])
         deadline = time.monotonic() + run.params.get("timeout_seconds", 24 * 3600)
         while True:  # one engine process per stage (answers, then the judge), while each ends cleanly
@@ -71,6 +79,8 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
             stopped = _in_process_stage(run, engine, work_dir, deadline, mine)
         if stopped == "lost":
             return _current_status(model, run_id)
+        if seat.exclusive:
+            run.params = {**run.params, "endpoint_touched": seat.touched()}
         outcome = engine.collect(run, work_dir, returncode, stopped == "cancelled")
         if stopped == "cancelled":
             runs.finish(run, "cancelled", note=outcome.note or "Cancelled; finished samples are kept.",
@@ -97,6 +107,8 @@ def execute(model, run_id: int, engine: Engine, resume: bool = False) -> str:
     finally:
         if process is not None:
             process.close()
+        if seat is not None:
+            seat.close()
     return _current_status(model, run_id)
 
 
@@ -104,6 +116,18 @@ def _next_stage(engine: Engine, run, work_dir: Path):
     """The engine's next stage's launch (an engine that has stages says so with ``next_stage``), else None."""
     next_stage = getattr(engine, "next_stage", None)
     return next_stage(run, work_dir) if next_stage is not None else None
+
+
+def _still_wanted(run, note: str, mine) -> bool:
+    """While the run waits for its endpoint: show ``note``, beat, and stop waiting on a cancel (then it ends
+    cancelled) or when the row left "running"."""
+    if not runs.heartbeat(run, started=mine, status_note=note[:255]):
+        return False
+    db.session.refresh(run, ["cancel_requested"])
+    if run.cancel_requested:
+        runs.finish(run, "cancelled", note="Cancelled while it waited for its model.", started=mine)
+        return False
+    return True
 
 
 def _in_process_stage(run, engine: Engine, work_dir: Path, deadline: float, mine) -> str | None:

@@ -13,7 +13,8 @@ from app.auth.session import admin_required
 from app.database import get_or_404
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.services import accounts, audit, settings
+from app.services import accounts, audit, runs, scheduler, settings
+from app.services.runs import board
 
 
 def _render_users(form=None, new_password=None, status=200):
@@ -95,3 +96,21 @@ def settings_page():
         return redirect(url_for("admin.settings_page"))
     form.allow_private_urls.data = settings.allow_private_urls()
     return render_template("admin/settings.html", form=form)
+
+
+@bp.route("/runs")
+@admin_required
+def runs_page():
+    """Every waiting and running run of every user, and what each model's capacity is doing."""
+    return render_template("admin/runs.html", active=board.active(), capacity=scheduler.all_views())
+
+
+@bp.route("/runs/<kind>/<int:run_id>/cancel", methods=["POST"])
+@admin_required
+def cancel_run(kind: str, run_id: int):
+    """Cancel any user's evaluation or benchmark (audited under the admin's name)."""
+    run = board.get_or_404(kind, run_id)
+    if EmptyForm().validate_on_submit():
+        state = runs.cancel(run, current_user)
+        flash(_("Run %(ref)s: %(state)s.", ref=f"{kind}-{run.id}", state=state), "info")
+    return redirect(url_for("admin.runs_page"))

@@ -15,3 +15,4 @@ from app.api import evals as _evals_api  # noqa: E402,F401
 from app.api import leaderboards as _leaderboards_api  # noqa: E402,F401
 from app.api import evals_judging as _evals_judging_api  # noqa: E402,F401
 from app.api import perf as _perf_api  # noqa: E402,F401
+from app.api import admin_runs as _admin_runs_api  # noqa: E402,F401

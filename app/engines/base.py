@@ -40,3 +40,10 @@ class Engine(Protocol):
 
     def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
         """Read results into the database (also partial ones after a cancel); decide success."""
+
+
+def api_url(engine, endpoint) -> str:
+    """The URL the engine's subprocess uses for ``endpoint``: the run's scheduling proxy when the runner gave the
+    engine a ``route`` (see app/services/scheduler/proxy.py), else the endpoint's own base URL."""
+    route = getattr(engine, "route", None)
+    return route(endpoint) if route else endpoint.base_url

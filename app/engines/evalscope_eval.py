@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.engines.base import Launch, Outcome
+from app.engines.base import Launch, Outcome, api_url
 from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
 from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
 from app.engines.stages import Staged
@@ -155,12 +155,12 @@ class EvalscopeEvalEngine(Staged):
                           "data_dir": str(work_dir / task / "data"), "work_dir": str(work_dir / task / "out"),
                           "strategy": "llm" if judged else "rule", "language": "zh" if CJK.search(text) else "en",
                           "multiple_correct": task == "mcq_multi"})
-        config = {"model": {"model": model.model_name, "model_id": MODEL_ID, "api_url": model.base_url,
+        config = {"model": {"model": model.model_name, "model_id": MODEL_ID, "api_url": api_url(self, model),
                             "generation_config": gen},
                   "concurrency": p.get("concurrency", 4), "tasks": tasks}
         if run.judge_endpoint_id:
             judge = db.session.get(ModelEndpoint, run.judge_endpoint_id)
-            config["judge"] = {"model": judge.model_name, "api_url": judge.base_url,
+            config["judge"] = {"model": judge.model_name, "api_url": api_url(self, judge),
                                "prompt_template": p.get("judge_prompt"),
                                "generation_config": {"temperature": 0.0, "max_tokens": 1024, "timeout": 120}}
         return config

@@ -23,7 +23,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
-from app.engines.base import Launch, Outcome
+from app.engines.base import Launch, Outcome, api_url
 from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
 from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
 from app.engines.stages import Staged
@@ -129,7 +129,7 @@ class OpencompassEvalEngine(Staged):
         p = run.params
         model = db.session.get(ModelEndpoint, run.endpoint_id)
         concurrency = p.get("concurrency", 4)
-        oc_model = {"abbr": results.MODEL_ABBR, "path": model.model_name, "openai_api_base": model.base_url,
+        oc_model = {"abbr": results.MODEL_ABBR, "path": model.model_name, "openai_api_base": api_url(self, model),
                     "max_out_len": p.get("max_tokens", 1024), "max_seq_len": 10**7, "batch_size": concurrency,
                     "max_workers": concurrency, "query_per_second": 1000, "temperature": p.get("temperature", 0.0),
                     "retry": 2, "timeout": p.get("request_timeout", 120)}
@@ -152,15 +152,14 @@ class OpencompassEvalEngine(Staged):
             config.update(self._judge(run, concurrency))
         return config
 
-    @staticmethod
-    def _judge(run, concurrency: int) -> dict:
+    def _judge(self, run, concurrency: int) -> dict:
         """The judge model (its key travels in EVALHUB_JUDGE_API_KEY) and the prompt in OpenCompass's fields."""
         judge = db.session.get(ModelEndpoint, run.judge_endpoint_id)
         prompt = run.params.get("judge_prompt") or ""
         for ours, theirs in JUDGE_FIELDS.items():
             prompt = prompt.replace(ours, theirs)
         workers = min(concurrency, judge.max_concurrency or concurrency)
-        return {"judge": {"abbr": "evalhub-judge", "path": judge.model_name, "openai_api_base": judge.base_url,
+        return {"judge": {"abbr": "evalhub-judge", "path": judge.model_name, "openai_api_base": api_url(self, judge),
                           "max_out_len": 1024, "max_seq_len": 10**7, "batch_size": workers, "max_workers": workers,
                           "query_per_second": 1000, "temperature": 0.0, "retry": 2, "timeout": 120},
                 "judge_prompt": prompt}

@@ -10,6 +10,8 @@ every judge is done, each pending sample gets the panel's aggregate (``judging.p
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import functools
 import itertools
 import json
 import time
@@ -47,9 +49,11 @@ def read_reply(reply: str | None) -> tuple[str | None, float | None]:
     return ("correct", 1.0) if letter == CORRECT else ("wrong", 0.0)
 
 
-def _ask(client, kwargs: dict) -> tuple[str, int | None, int | None]:
-    """The judge's reply to one request, with its prompt and completion tokens (None when not reported)."""
-    response = client.chat.completions.create(**kwargs)
+def _ask(client, kwargs: dict, held) -> tuple[str, int | None, int | None]:
+    """The judge's reply to one request, with its prompt and completion tokens (None when not reported); the request
+    is sent while ``held()`` holds a slot of the judge's capacity."""
+    with held():
+        response = client.chat.completions.create(**kwargs)
     usage = response.usage
     return ((response.choices[0].message.content or "") if response.choices else "",
             usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None)
@@ -65,10 +69,12 @@ def _judge(member: dict) -> tuple[object | None, dict | None, str | None]:
     return client, chat_kwargs(endpoint, [], temperature=0.0, max_tokens=1024), None
 
 
-def judge_pending(run, check) -> str | None:
+def judge_pending(run, check, slot=None) -> str | None:
     """Ask each judge of ``run``'s panel about every pending answer it has not judged yet, then settle the pending
     samples. ``check()`` runs about every second (heartbeat, cancel, time limit): a reason it returns stops the
-    stage at once (stored verdicts are kept) and is returned; None when the stage finished."""
+    stage at once (stored verdicts are kept) and is returned; None when the stage finished. ``slot(endpoint id)``
+    (the run's seat on its endpoints, app/services/scheduler) holds a slot of a judge's capacity per request."""
+    slot = slot or (lambda _endpoint_id: contextlib.nullcontext())
     members = panel.members(run)
     prompt = resolve(run.params.get("judge_prompt") or "")
     pending = db.session.execute(sa.select(EvalSample.id, EvalSample.question, EvalSample.reference,
@@ -97,7 +103,8 @@ def judge_pending(run, check) -> str | None:
     try:
         while stop is None:
             for sample_id, index, client, kwargs in itertools.islice(tasks, max(0, workers - len(futures))):
-                futures[pool.submit(_ask, client, kwargs)] = (sample_id, index)
+                held = functools.partial(slot, members[index]["id"])
+                futures[pool.submit(_ask, client, kwargs, held)] = (sample_id, index)
             if not futures:
                 break
             done, _waiting = cf.wait(futures, timeout=CHECK_SECONDS, return_when=cf.FIRST_COMPLETED)

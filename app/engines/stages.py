@@ -33,4 +33,4 @@ class Staged:
         worker; returns why it stopped early (``check()``'s reason), else None."""
         if self.stage != "answers" or not run.params.get("panel") or run.params.get("answers_only"):
             return None
-        return panel_judging.judge_pending(run, check)
+        return panel_judging.judge_pending(run, check, getattr(self, "slot", None))

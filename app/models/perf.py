@@ -14,14 +14,17 @@ from app.models.run import RunMixin
 class PerfRun(RunMixin, db.Model):
     """One benchmark. ``params`` holds the form (see app/services/perf.validate); the levels hold the results.
 
-    ``target_key`` names the server and model under test (a hash of base URL + model name): one run per target
-    runs at a time, so two benchmarks never distort each other. A run submitted while its target is busy is
-    ``waiting``: queued in the database, handed to RQ when the runs before it have finished.
+    ``target_key`` names the server and model under test (app/services/scheduler's endpoint key). A benchmark
+    takes its endpoint whole (``takes_endpoint_whole``): it waits for the evaluations there to finish, and nothing
+    of EvalHub's uses the endpoint while it measures. ``waiting`` is unused (the run's status note says what it waits
+    for).
     """
 
     __tablename__ = "perf_run"
     __table_args__ = (sa.Index("ix_perf_run_owner_created", "owner_id", "created_at"),
                       sa.Index("ix_perf_run_target_status", "target_key", "status"))
+
+    takes_endpoint_whole = True
 
     target_key: so.Mapped[str] = so.mapped_column(sa.String(40))
     waiting: so.Mapped[bool] = so.mapped_column(default=False)

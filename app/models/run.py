@@ -54,6 +54,11 @@ class RunMixin:
         return self.status in ACTIVE
 
     @property
+    def is_waiting(self) -> bool:
+        """Started by a worker, but waiting for its model endpoint (the status note says what for)."""
+        return self.status == "running" and (self.status_note or "").startswith("Waiting:")
+
+    @property
     def progress_percent(self) -> int:
         if not self.progress_total:
             return 100 if self.status == "succeeded" else 0

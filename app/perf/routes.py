@@ -17,7 +17,7 @@ from app.models.run import STATUSES
 from app.perf import bp
 from app.perf.forms import PerfForm
 from app.queues import QueueUnavailable
-from app.services import endpoints, log_text, perf, perf_queue, runs, stored_text
+from app.services import endpoints, log_text, perf, perf_queue, runs, scheduler, stored_text
 from app.services.datasets import catalog
 from app.services.perf_report import COLUMNS, DEFINITIONS, PERCENTILES, SERIES, chart_data, compare as compare_runs
 from app.services.perf_report import csv_text, percentile, run_json
@@ -90,7 +90,8 @@ def show(run_id: int):
     return render_template("perf/run.html", run=run, log=log_text.readable(lines[-500:]), raw_log=raw_log,
                            log_position=position, state=_state(run), chart=chart_data(run), others=others,
                            columns=COLUMNS, definitions=DEFINITIONS, percentiles=PERCENTILES, series=SERIES,
-                           percentile=percentile, cancel_form=EmptyForm())
+                           percentile=percentile, cancel_form=EmptyForm(),
+                           capacity=scheduler.for_run(run, current_user))
 
 
 @bp.route("/<int:run_id>/events")

@@ -15,9 +15,11 @@ from typing import Any, Callable, Iterator
 import httpx
 import openai
 
+from app.extensions import queues
 from app.models import ModelEndpoint
 from app.services import crypto
 from app.services.outbound import DestinationRefused, guard, pin_checked_addresses
+from app.services.scheduler import leases
 
 USER_AGENT = "EvalHub/1.0"
 RESERVED_BODY_KEYS = {"model", "messages", "stream", "stream_options"}
@@ -39,8 +41,19 @@ def client_for(endpoint: ModelEndpoint, timeout: float = 60.0, max_retries: int 
         max_retries=max_retries,
         default_headers={"User-Agent": USER_AGENT},
         http_client=pin_checked_addresses(openai.DefaultHttpxClient(
-            timeout=limit, follow_redirects=False, event_hooks={"request": [_trace_sending]})),
+            timeout=limit, follow_redirects=False, event_hooks={
+                "request": [_trace_sending, _counter(leases.endpoint_key(endpoint.base_url, endpoint.model_name))]})),
     )
+
+
+def _counter(key: str) -> Callable[[httpx.Request], None]:
+    """Count each request in the endpoint's touch count (a benchmark reports what reached its model meanwhile)."""
+    def count(_request: httpx.Request) -> None:
+        try:
+            leases.touch(queues.connection, key)
+        except Exception:  # noqa: BLE001 - counting is best-effort: a chat goes on with Redis down
+            pass
+    return count
 
 
 @contextmanager

@@ -1,12 +1,11 @@
 """Benchmarks (evalscope perf): the form's rules, EvalScope-style API bodies, and lookups scoped to the user.
 
 The page and the API hand raw values to ``validate``: it is the one place the rules live. Submission, the
-one-run-per-target queue and cancel live in app/services/perf_queue.py; reports, exports and comparisons in
+cancel live in app/services/perf_queue.py; reports, exports and comparisons in
 app/services/perf_report.py.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -34,10 +33,6 @@ class PerfInvalid(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
-
-
-def target_key(base_url: str, model_name: str) -> str:
-    return hashlib.sha1(f"{base_url.rstrip('/').lower()}|{model_name}".encode()).hexdigest()
 
 
 # -- validation --------------------------------------------------------------------------------------------------

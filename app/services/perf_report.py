@@ -79,7 +79,7 @@ def run_json(run: PerfRun, levels: bool = True) -> dict:
     """The API view of a run (never the model's key)."""
     data = {
         "id": run.id, "status": run.status, "status_note": run.status_note, "error": run.error,
-        "waiting": run.waiting, "model": {"id": run.endpoint_id, "name": run.endpoint_name},
+        "waiting": run.is_waiting, "model": {"id": run.endpoint_id, "name": run.endpoint_name},
         "params": {k: v for k, v in run.params.items() if k != "model"},
         "progress": {"done": run.progress_done, "total": run.progress_total, "percent": run.progress_percent},
         "peak_req_per_s": run.peak_req_per_s, "peak_output_tok_per_s": run.peak_output_tok_per_s,

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import ModelEndpoint, PerfRun, User
 from app.services import ownership, stats
-from app.services.perf import target_key
+from app.services.scheduler import endpoint_key
 
 #: metric → (PerfLevel column, higher is better, label)
 METRICS = {"p99_ttft": ("p99_ttft_ms", False, _l("p99 TTFT (ms), lower is better")),
@@ -35,7 +35,7 @@ def parse(metric: str | None, concurrency: str | None) -> tuple[str, int | None]
 
 def latest_benchmarks(user: User, endpoints: dict[int, ModelEndpoint]) -> dict[int, PerfRun]:
     """Per endpoint id: the latest succeeded benchmark ``user`` ran of its server and model, if any."""
-    keys = {target_key(e.base_url, e.model_name): e.id for e in endpoints.values()}
+    keys = {endpoint_key(e.base_url, e.model_name): e.id for e in endpoints.values()}
     if not keys:
         return {}
     found: dict[int, PerfRun] = {}

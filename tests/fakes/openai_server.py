@@ -76,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
+        getattr(self, "_answered", lambda: None)()
         self.wfile.write(body)
         self.wfile.flush()
 
@@ -111,7 +112,16 @@ class _Handler(BaseHTTPRequestHandler):
                                                    "/v1/completions", "/completions"):
                 if not isinstance(body, dict) or not isinstance(body.get("model"), str):
                     return self._error(400, "Request body must be JSON with a 'model' string.")
-                return self._complete(fake, body, chat=path.endswith("chat/completions"))
+                entry = fake._enter(body["model"])
+                done = []
+                # counted done before the answer's last bytes are written: a client that sends its next request
+                # only once the whole answer arrived is never counted one too many (while this thread waits for
+                # the GIL between its write and its count)
+                self._answered = lambda: done or done.append(fake._leave(body["model"], entry))
+                try:
+                    return self._complete(fake, body, chat=path.endswith("chat/completions"))
+                finally:
+                    self._answered()
             return self._error(404, f"Unknown endpoint {self.command} {path}", "unknown_url")
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             pass  # client went away: nothing to report
@@ -183,6 +193,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             self._sse({**base, "choices": [], "usage": usage})
+        self._answered()
         self._sse("[DONE]")
 
 
@@ -193,6 +204,8 @@ class FakeOpenAIServer:
         api_key: when set, requests lacking ``Authorization: Bearer <api_key>`` get 401.
         requests: every received request as ``{"path", "method", "headers", "json", "time"}``
             (header names lower-cased; ``json`` is None when the body was not JSON).
+        in_flight, peak: completions being answered now, and the most at once, per model name.
+        answered: ``(model, start, end)`` of every completion answered (times from ``time.time()``).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -201,6 +214,9 @@ class FakeOpenAIServer:
         self.requests: list[dict] = []
         self._models = {}
         self._counts = {}
+        self.in_flight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self.answered: list[tuple[str, float, float]] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._httpd = _Server((host, port), _Handler)
@@ -245,6 +261,20 @@ class FakeOpenAIServer:
             self.requests.clear()
             self._models.clear()
             self._counts.clear()
+            self.in_flight.clear()
+            self.peak.clear()
+            self.answered.clear()
+
+    def _enter(self, model: str) -> float:
+        with self._lock:
+            self.in_flight[model] = self.in_flight.get(model, 0) + 1
+            self.peak[model] = max(self.peak.get(model, 0), self.in_flight[model])
+        return time.time()
+
+    def _leave(self, model: str, start: float) -> None:
+        with self._lock:
+            self.in_flight[model] -= 1
+            self.answered.append((model, start, time.time()))
 
     def _record(self, entry):
         with self._lock:

@@ -152,8 +152,8 @@ def cancel(run, actor: User) -> str:
         try:
             if run.rq_job_id:
                 Job.fetch(run.rq_job_id, connection=queues.connection).cancel()
-        except (NoSuchJobError, InvalidJobOperation, QueueUnavailable):
-            pass  # not in Redis any more: the row is the truth
+        except (NoSuchJobError, InvalidJobOperation, QueueUnavailable, ValueError):
+            pass  # not in Redis any more (ValueError: RQ found the job's execution gone mid-cancel): the row is the truth
         return run.status
     model = type(run)
     _write(sa.update(model).where(model.id == run.id, model.status == "running").values(cancel_requested=True))
