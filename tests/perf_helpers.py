@@ -75,7 +75,8 @@ def row(owner, endpoint, status: str = "succeeded", **fields) -> PerfRun:
 
 
 def block(owner, endpoint) -> PerfRun:
-    """A running benchmark row of the model that no worker runs (a busy target for isolation tests). Its heartbeat is set a day ahead: no worker beats for it, and the workers' maintenance must not reap it as dead
+    """A running benchmark row of the model that no worker runs (a busy target for isolation tests). Its heartbeat
+    is set a day ahead: no worker beats for it, and the workers' maintenance must not reap it as dead
     while a slow machine takes longer than the dead-worker limit to run the test."""
     from datetime import timedelta
 

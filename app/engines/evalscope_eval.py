@@ -22,9 +22,8 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.engines.base import Launch, Outcome, api_url
-from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
-from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
+from app.engines.base import Launch, api_url
+from app.engines.eval_inputs import first_answer, first_stage, manifest_entry, plan, qa_question
 from app.engines.stages import Staged
 from app.engines.evalscope_results import MODEL_ID, Reader, task_of
 from app.extensions import db
@@ -164,23 +163,6 @@ class EvalscopeEvalEngine(Staged):
                                "prompt_template": p.get("judge_prompt"),
                                "generation_config": {"temperature": 0.0, "max_tokens": 1024, "timeout": 120}}
         return config
-
-    # -- progress and results ------------------------------------------------------------------------------
-    def ingest(self, run, work_dir: Path) -> int:
-        """Store the samples evalscope finished since the last call; returns how many rows changed."""
-        rows = self.reader.new_samples()
-        upsert_samples(rows)
-        return len(rows)
-
-    def progress(self, run, work_dir: Path) -> tuple[int, int]:
-        done, total, per_dataset = progress_from_rows(run, self.reader.manifest["shape"])
-        run.summary = {**(run.summary or {}), "progress": per_dataset}
-        return done, total
-
-    def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
-        self.ingest(run, work_dir)
-        return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
-                        last_error(self.stage_dir))
 
 
 def _replay(out: Path, benchmark: str, name: str, records: list[str | None]) -> None:

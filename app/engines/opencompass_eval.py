@@ -23,9 +23,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.engines import opencompass_results as results
-from app.engines.base import Launch, Outcome, api_url
-from app.engines.eval_inputs import first_answer, first_stage, last_error, manifest_entry, plan, qa_question
-from app.engines.eval_samples import finalize, progress_from_rows, upsert_samples
+from app.engines.base import Launch, api_url
+from app.engines.eval_inputs import first_answer, first_stage, manifest_entry, plan, qa_question
 from app.engines.stages import Staged
 from app.extensions import db
 from app.models import ModelEndpoint
@@ -163,23 +162,6 @@ class OpencompassEvalEngine(Staged):
                           "max_out_len": 1024, "max_seq_len": 10**7, "batch_size": workers, "max_workers": workers,
                           "query_per_second": 1000, "temperature": 0.0, "retry": 2, "timeout": 120},
                 "judge_prompt": prompt}
-
-    # -- progress and results ------------------------------------------------------------------------------
-    def ingest(self, run, work_dir: Path) -> int:
-        """Store the answers and verdicts OpenCompass wrote since the last call; returns how many rows changed."""
-        rows = self.reader.new_samples()
-        upsert_samples(rows)
-        return len(rows)
-
-    def progress(self, run, work_dir: Path) -> tuple[int, int]:
-        done, total, per_dataset = progress_from_rows(run, self.reader.manifest["shape"])
-        run.summary = {**(run.summary or {}), "progress": per_dataset}
-        return done, total
-
-    def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
-        self.ingest(run, work_dir)
-        return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
-                        last_error(self.stage_dir))
 
 
 def _replay(out: Path, abbr: str, records: list[str]) -> None:

@@ -7,15 +7,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.engines.base import Launch
+from app.engines.base import Launch, Outcome
 from app.engines import panel_judging
-from app.engines.eval_samples import pending_count, upsert_samples
+from app.engines.eval_inputs import last_error
+from app.engines.eval_samples import finalize, pending_count, progress_from_rows, upsert_samples
 
 
 class Staged:
-    """Mixin of an engine with ``prepare(run, work_dir, resume, stage)``, ``ingest`` and a ``reader``."""
+    """Mixin of an accuracy engine with ``prepare(run, work_dir, resume, stage)``, a ``reader`` of what its engine
+    wrote (``new_samples``, ``leftovers``, ``manifest``) and a ``stage_dir``: the stages, and progress and results
+    read into the database the same way on every engine."""
 
     stage = "full"
+
+    def ingest(self, run, work_dir: Path) -> int:
+        """Store the answers and verdicts the engine wrote since the last call; returns how many rows changed."""
+        rows = self.reader.new_samples()
+        upsert_samples(rows)
+        return len(rows)
+
+    def progress(self, run, work_dir: Path) -> tuple[int, int]:
+        done, total, per_dataset = progress_from_rows(run, self.reader.manifest["shape"])
+        run.summary = {**(run.summary or {}), "progress": per_dataset}
+        return done, total
+
+    def collect(self, run, work_dir: Path, returncode: int | None, cancelled: bool) -> Outcome:
+        self.ingest(run, work_dir)
+        return finalize(run, self.reader.manifest, self.reader.leftovers(), returncode, cancelled,
+                        last_error(self.stage_dir))
 
     def next_stage(self, run, work_dir: Path) -> Launch | None:
         """After a clean ``answers`` stage of a run with a judge: the ``judge`` stage on the answers still pending
