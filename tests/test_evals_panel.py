@@ -161,7 +161,7 @@ def test_judge_ids_are_checked(client, user, make_user, fake_llm, api_headers):
     headers = api_headers(user)
     base = {"model_id": m.id, "datasets": [{"dataset_id": d.id}]}
     for ids in ([one.id, two.id, three.id, m.id], [one.id, one.id], [one.id, 999999], "1,2",
-                [one.id, True], [one.id, two.id + 0.5]):
+                [one.id, True], [one.id, two.id + 0.5], [one.id, 10**30]):
         r = client.post("/api/v1/evals", headers=headers, json={**base, "judge_ids": ids})
         assert r.status_code == 422 and "judge_ids" in r.get_json()["error"]["fields"], ids
     r = client.post("/api/v1/evals", headers=headers, json={**base, "judge_ids": [one.id, two.id],

@@ -164,6 +164,8 @@ def usable_model(user: User, raw, field: str, errors: dict) -> ModelEndpoint | N
         if isinstance(raw, (bool, float)):  # JSON true is not model 1, nor 7.9 model 7
             raise TypeError(raw)
         model_id = int(raw)
+        if not 0 < model_id < 2**63:  # beyond any id the database holds (SQLite overflows on larger)
+            raise ValueError(raw)
     except (TypeError, ValueError):
         errors[field] = str(_l("Choose a model."))
         return None
