@@ -66,6 +66,7 @@ def test_a_battle_hides_the_models_until_the_vote_which_reveals_them_and_is_fina
     page = client.get(f"/chat/{cid}").get_data(as_text=True)
     assert not any(s in page for s in secrets) and "Model A" in page and "Model B" in page
     assert 'name="choice" value="bad"' in page and 'name="choice" value="C"' not in page  # two models: no C
+    assert page.count("data-arena-mark") == 1  # the battle is marked as one in the conversation list
     h = api_headers(alice)
     blind = client.get(f"/api/v1/conversations/{cid}", headers=h).get_json()
     assert blind["arena"] and blind["blind"] and not any(s in str(blind) for s in secrets)
