@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import EvalRun
 from app.services import endpoints, evals, runs
 from tests.datasets_helpers import make_dataset
-from tests.services import wait_for
+from tests.services import WORKER_LOGS, log_tail, wait_for
 
 CORRECT = {0, 1, 2, 4, 5, 7, 9}  # the fake MCQ model answers these 7 of 10 right
 
@@ -64,7 +64,29 @@ def finished(run_id: int, timeout: float = 120) -> EvalRun:
         db.session.rollback()  # a fresh snapshot: MariaDB's REPEATABLE READ would keep showing the past
         run = db.session.get(EvalRun, run_id)
         return run if run.status in runs.FINAL else None
-    return wait_for(done, timeout=timeout, interval=0.3, message=f"evaluation {run_id} to finish")
+    try:
+        return wait_for(done, timeout=timeout, interval=0.3, message=f"evaluation {run_id} to finish")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{stuck_report(run_id)}") from None
+
+
+def stuck_report(run_id: int) -> str:
+    """Where a run that never finished stands: its row, its live log's tail, the queues and the workers."""
+    from rq import Queue, Worker
+
+    from app.extensions import queues
+    from app.services.runs.logs import read_log
+    db.session.rollback()
+    run = db.session.get(EvalRun, run_id)
+    lines = [f"row: status={run.status} note={run.status_note!r} attempts={run.attempts} worker={run.worker_name} "
+             f"job={run.rq_job_id} progress={run.progress_done}/{run.progress_total} heartbeat={run.heartbeat_at}"]
+    lines += ["log: " + line for line in read_log(run)[0][-15:]]
+    conn = queues.connection
+    lines += [f"queue {q.name}: {q.count} waiting {q.job_ids[:5]}" for q in Queue.all(connection=conn)]
+    lines += [f"worker {w.name}: {w.get_state()} job={w.get_current_job_id()}" for w in Worker.all(connection=conn)]
+    for path in WORKER_LOGS:
+        lines += [f"--- {path} (last lines)", log_tail(path)]
+    return "\n".join(lines)
 
 
 def submit(user, **values) -> EvalRun:

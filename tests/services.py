@@ -54,8 +54,13 @@ def start_redis() -> tuple[str, callable]:
     return url, lambda: stop_embedded_redis(server)
 
 
+WORKER_LOGS: list[Path] = []  # every test worker's log, for the report of a run that never finished
+
+
 def start_worker(env: dict, log_path: Path, name: str) -> subprocess.Popen:
     """``flask --app run worker`` as a real subprocess on the session's Redis and database."""
+    if log_path not in WORKER_LOGS:
+        WORKER_LOGS.append(log_path)
     log = open(log_path, "ab")
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "worker", "--name", name],
                             cwd=str(BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -83,6 +88,9 @@ class WorkerHandle:
     def wait_ready(self) -> None:
         wait_for(lambda: worker_published(self.env["REDIS_URL"], self.name) or self.proc.poll() is not None,
                  timeout=60, interval=0.2, message=f"worker {self.name} to start")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"worker {self.name} exited ({self.proc.returncode}) as it started:\n"
+                                 + log_tail(self.log_path))
 
     def children(self) -> list[int]:
         """PIDs whose parent is the worker (its work horse while a job runs)."""
@@ -106,6 +114,13 @@ class WorkerHandle:
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def process_stats() -> dict[int, list[str]]:
