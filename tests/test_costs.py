@@ -6,7 +6,7 @@ import pytest
 from app.extensions import db
 from app.models import PerfLevel
 from app.models.types import utcnow
-from app.services import endpoints, usage
+from app.services import endpoints, run_costs
 from tests import evals_helpers as h
 from tests import perf_helpers as ph
 from tests.evals_helpers import served_tokens
@@ -80,13 +80,13 @@ def test_cost_is_unknown_without_a_price_or_tokens(user, fake_llm):
         return EvalRun(endpoint_id=model.id, judge_endpoint_id=judge and judge.id, judge_name=judge and judge.name)
 
     ends = {e.id: e for e in (m, j, half)}
-    assert usage.cost(run(m), {"model": known, "judge": None}, ends) == pytest.approx(0.002)
-    assert usage.cost(run(m, j), {"model": known, "judge": known}, ends) == pytest.approx(0.002)  # a free judge
-    assert usage.cost(run(m, half), {"model": known, "judge": known}, ends) is None  # no output price
-    assert usage.cost(run(half), {"model": known, "judge": None}, ends) is None
+    assert run_costs.cost(run(m), {"model": known, "judge": None}, ends) == pytest.approx(0.002)
+    assert run_costs.cost(run(m, j), {"model": known, "judge": known}, ends) == pytest.approx(0.002)  # a free judge
+    assert run_costs.cost(run(m, half), {"model": known, "judge": known}, ends) is None  # no output price
+    assert run_costs.cost(run(half), {"model": known, "judge": None}, ends) is None
     unknown = {"prompt": None, "completion": None}  # an engine that reports no usage (OpenCompass)
-    assert usage.cost(run(m), {"model": unknown, "judge": None}, ends) is None
-    assert usage.per_thousand(None, 10) is None and usage.per_thousand(0.5, 250) == pytest.approx(2.0)
+    assert run_costs.cost(run(m), {"model": unknown, "judge": None}, ends) is None
+    assert run_costs.per_thousand(None, 10) is None and run_costs.per_thousand(0.5, 250) == pytest.approx(2.0)
 
 
 def test_prices_are_validated_and_kept(client, auth, user, make_user, api_headers, fake_llm):

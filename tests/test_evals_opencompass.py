@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db, queues
 from app.models import EvalSample
-from app.services import endpoints, evals, usage
+from app.services import endpoints, evals, run_costs
 from app.services.runs import fleet
 from config import BASE_DIR
 from tests import evals_helpers as h
@@ -87,7 +87,7 @@ def test_opencompass_scores_qa_with_the_judge_beside_mcq_by_rule(client, user, w
     assert "The answer lacks thing-1." in client.get(f"/evals/{run.id}/samples/{qa_samples[1].id}").data.decode()
     # OpenCompass's API model returns text only: its tokens, and so its cost, are unknown (never 0)
     unknown = {"prompt": None, "completion": None}
-    assert usage.run_usage(run) == {"tokens": {"model": unknown, "judge": unknown, "samples": 14}, "cost": None}
+    assert run_costs.run_usage(run) == {"tokens": {"model": unknown, "judge": unknown, "samples": 14}, "cost": None}
     # the judge's key reaches the judge through the environment, never through a file
     judged = [r for r in fake_llm.requests if r["json"] and r["json"].get("model") == "judge-bot"]
     assert all(r["headers"]["authorization"] == "Bearer judge-secret-42" for r in judged)

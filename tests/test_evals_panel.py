@@ -170,7 +170,11 @@ def test_judge_ids_are_checked(client, user, make_user, fake_llm, api_headers):
     foreign = h.model(make_user("bob"), fake_llm, "Bob's", "bob-judge")
     r = client.post("/api/v1/evals", headers=headers, json={**base, "judge_ids": [one.id, foreign.id]})
     assert r.status_code == 422
+    r = client.post("/api/v1/evals", headers=headers, json={**base, "judge_id": three.id, "judge_ids": [one.id, two.id]})
+    assert r.status_code == 422 and "judge_id" in r.get_json()["error"]["fields"]  # two panels named: neither wins
     assert h.count_runs() == 0
+    r = client.post("/api/v1/evals", headers=headers, json={**base, "judge_id": one.id, "judge_ids": [one.id, two.id]})
+    assert r.status_code == 202, r.get_json()  # the form's way: judge_id is the panel's first judge
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "judge_ids" in spec["components"]["schemas"]["EvalInput"]["properties"]
     assert "judge_ids" in spec["components"]["schemas"]["RejudgeInput"]["properties"]

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import EvalSample
-from app.services import usage
+from app.services import run_costs
 from app.services.judging import labels, rejudge
 from tests import evals_helpers as h
 from tests.test_evals_opencompass import needs_opencompass
@@ -56,7 +56,7 @@ def test_rejudge_asks_only_the_new_judge_and_scores_its_verdicts(client, user, w
     assert [s.prediction for s in rows] == [s.prediction for s in samples_of(parent.id)]
     assert parent.score == pytest.approx(0.5)  # the parent keeps its own verdicts
     # the child's tokens: the parent's answers (the model was not asked again) and its own judge's requests
-    parent_tokens, child_tokens = usage.run_usage(parent)["tokens"], usage.run_usage(child)["tokens"]
+    parent_tokens, child_tokens = run_costs.run_usage(parent)["tokens"], run_costs.run_usage(child)["tokens"]
     assert child_tokens["model"] == parent_tokens["model"] and parent_tokens["model"]["prompt"] > 0
     prompt, completion = h.served_tokens(fake_llm, "strict-judge", strict_judge)
     assert child_tokens["judge"] == {"prompt": prompt, "completion": completion}

@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models import EvalSample
 from app.models.run import EVAL_STATUSES
 from app.queues import QueueUnavailable
-from app.services import endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, runs, scheduler, usage
+from app.services import (endpoints, eval_compare, eval_reports, eval_sharing, evals, log_text, run_costs, runs,
+                          scheduler)
 from app.services.eval_prompts import prompt_sent
 from app.services.datasets import catalog
 from app.services.judging import labels, panel, rejudge, report
@@ -76,7 +77,7 @@ def show(run_id: int):
                            children=rejudge.children(run), default_prompt=evals.DEFAULT_JUDGE_PROMPT,
                            decided=report.decided(run), agreement=labels.agreement(run),
                            judge_agreement=panel.agreement(run),
-                           labelled=labels.labelled_count(run), usage=usage.run_usage(run),
+                           labelled=labels.labelled_count(run), usage=run_costs.run_usage(run),
                            capacity=scheduler.for_run(run, current_user) if mine else [])
 
 

@@ -9,7 +9,7 @@ from flask import Response, stream_with_context
 
 from app.extensions import db
 from app.models import EvalRun, EvalSample
-from app.services import stats, usage
+from app.services import run_costs, stats
 from app.services.cells import CsvWriter, xlsx_cell
 from app.services.judging import labels, panel, report
 
@@ -36,7 +36,7 @@ def run_json(run: EvalRun) -> dict:
         "decided": report.decided(run), "agreement": labels.agreement(run),
         "panel": panel.members(run) or None, "judge_agreement": panel.agreement(run),
         "summary": {k: v for k, v in (run.summary or {}).items() if k != "progress"} or None,
-        **usage.run_usage(run),
+        **run_costs.run_usage(run),
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Dataset, EvalRun, EvalRunDataset, EvalSample, User
-from app.services import quality_speed, stats, usage
+from app.services import quality_speed, run_costs, stats
 from app.services.eval_reports import SCORED
 from app.services.datasets import catalog
 from app.services.eval_sharing import readable_filter
@@ -90,11 +90,12 @@ def _costs(rows: list[tuple[EvalRun, dict]], dataset: Dataset, subset: str | Non
     """Set each row's ``tokens`` (on this dataset / subset) and ``cost_per_1k`` (None when unknown); the runs'
     model and judge endpoints by id."""
     runs = [run for run, _row in rows]
-    tokens = usage.tokens_by_run(runs, dataset.id, subset)
-    endpoints = usage.endpoints_of(runs)
+    tokens = run_costs.tokens_by_run(runs, dataset.id, subset)
+    endpoints = run_costs.endpoints_of(runs)
     for run, row in rows:
         row["tokens"] = tokens[run.id]
-        row["cost_per_1k"] = usage.per_thousand(usage.cost(run, tokens[run.id], endpoints), tokens[run.id]["samples"])
+        cost = run_costs.cost(run, tokens[run.id], endpoints)
+        row["cost_per_1k"] = run_costs.per_thousand(cost, tokens[run.id]["samples"])
         row["speed"] = None
     return endpoints
 

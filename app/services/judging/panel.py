@@ -23,15 +23,20 @@ AGGREGATIONS = ("majority", "mean")
 
 def judges_from(user: User, data: dict, errors: dict, usable_model) -> list[ModelEndpoint]:
     """The judges of form or API ``data``: ``judge_ids`` (a list of 1 to 3 distinct model ids), else the single
-    ``judge_id``; [] when neither names one. ``usable_model`` checks each id (``evals.usable_model``)."""
-    raw = data.get("judge_ids")
+    ``judge_id``; [] when neither names one. Sent together, ``judge_ids`` must start with ``judge_id``. ``usable_model`` checks each id (``evals.usable_model``)."""
+    raw, one = data.get("judge_ids"), data.get("judge_id")
+    if one in (None, "", 0, "0"):
+        one = None
     if raw in (None, "", []):
-        one = data.get("judge_id")
-        if one in (None, "", 0, "0"):
+        if one is None:
             return []
         raw = [one]
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_JUDGES:
         errors["judge_ids"] = str(_l("Choose one to %(n)d judge models.", n=MAX_JUDGES))
+        return []
+    if one is not None and str(raw[0]) != str(one):  # both sent: judge_ids is the whole panel, judge_id its first
+        errors["judge_id"] = str(_l("judge_id and judge_ids name different judges: send one of them, or make "
+                                    "judge_ids start with judge_id."))
         return []
     field = "judge_ids" if data.get("judge_ids") not in (None, "", []) else "judge_id"
     judges = [usable_model(user, item, field, errors) for item in raw]
