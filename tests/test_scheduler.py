@@ -264,6 +264,8 @@ def test_admin_sees_every_waiting_run_and_cancels_another_users_benchmark(client
         auth.login("root")
         page = client.get("/admin/runs").data.decode()
         assert f'data-run="perf_run-{run.id}"' in page and "bob" in page and "another benchmark" in page
+        zh = client.get("/admin/runs", headers={"Accept-Language": "zh-CN"}).data.decode()
+        assert "<td>等待中</td>" in zh and "<td>排队中</td>" in zh and "<td>queued</td>" not in zh  # states in zh
         assert client.post(f"/admin/runs/perf_run/{run.id}/cancel").status_code == 302
         run = ph.finished(run.id, timeout=30)
         assert run.status == "cancelled" and not fake_llm.requests  # it never touched the model
