@@ -124,3 +124,19 @@ def test_pareto_front_on_a_fixed_set():
     # tokens/s (higher is better) against accuracy: only (300, .70) and (250, .90) remain
     assert stats.pareto_front(points) == [3, 4]
     assert stats.pareto_front([]) == [] and stats.pareto_front([(1.0, 0.5)]) == [0]
+
+
+def test_bradley_terry_bootstrap_resamples_whole_votes():
+    from app.services.stats.ratings import unit_indices
+    outcomes, votes = [], []
+    for vote in range(60):  # three-way battles: a vote's winner beats both others at once
+        winner = "a" if vote % 6 < 3 else "b" if vote % 6 < 5 else "c"
+        pairs = [(winner, loser, 1.0) for loser in "abc" if loser != winner]
+        outcomes += pairs
+        votes += [vote] * len(pairs)
+    assert [list(u) for u in unit_indices(votes)[:2]] == [[0, 1], [2, 3]]
+    apart = stats.bradley_terry_intervals(outcomes, resamples=200, seed=1)
+    whole = stats.bradley_terry_intervals(outcomes, resamples=200, seed=1, groups=votes)
+    assert {p: r["rating"] for p, r in whole.items()} == {p: r["rating"] for p, r in apart.items()}
+    width = {p: (whole[p]["ci"][1] - whole[p]["ci"][0]) - (apart[p]["ci"][1] - apart[p]["ci"][0]) for p in "abc"}
+    assert min(width.values()) >= 0 and max(width.values()) > 10  # a vote's two outcomes vary together: wider

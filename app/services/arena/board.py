@@ -59,7 +59,8 @@ def _board(votes: list[tuple[str, dict[int, int]]], visible: dict[int, ModelEndp
     tally: dict[int, dict[str, int]] = defaultdict(lambda: {"votes": 0, "wins": 0, "ties": 0, "losses": 0,
                                                             "all_bad": 0})
     played: list[Outcome] = []
-    for choice, models in votes:
+    groups: list[int] = []  # each outcome's vote: the bootstrap resamples whole votes
+    for number, (choice, models) in enumerate(votes):
         for slot, model_id in models.items():
             counts = tally[model_id]
             if choice == "bad":
@@ -67,8 +68,10 @@ def _board(votes: list[tuple[str, dict[int, int]]], visible: dict[int, ModelEndp
                 continue
             counts["votes"] += 1
             counts["wins" if choice == slot_label(slot) else "ties" if choice == "tie" else "losses"] += 1
-        played.extend(outcomes(choice, models))
-    fitted = stats.bradley_terry_intervals(played, resamples=RESAMPLES)
+        pairs = outcomes(choice, models)
+        played.extend(pairs)
+        groups.extend([number] * len(pairs))
+    fitted = stats.bradley_terry_intervals(played, resamples=RESAMPLES, groups=groups)
     rows = [{"model": visible[i].name, "model_id": i, "system": visible[i].is_system,
              "rating": round(fit["rating"], 1), "ci": [round(v, 1) for v in fit["ci"]], **tally[i],
              "needs_more_votes": tally[i]["votes"] < min_votes} for i, fit in fitted.items()]

@@ -61,6 +61,14 @@ def _normal_halfwidths(strength: np.ndarray, games: np.ndarray, prior: float) ->
     return 1.959964 * np.sqrt(np.maximum(variance, 0)) * SCALE / math.log(10)
 
 
+def unit_indices(groups: Sequence) -> list[np.ndarray]:
+    """The outcomes' indices per unit of resampling, units in order of first appearance."""
+    units: dict = {}
+    for i, g in enumerate(groups):
+        units.setdefault(g, []).append(i)
+    return [np.array(v, dtype=int) for v in units.values()]
+
+
 def bradley_terry(outcomes: Sequence[Outcome], prior: float = PRIOR) -> dict[str, float]:
     """Each player's rating on the Elo scale (1000 + 400·log10 strength): a 400-point gap means 10:1 odds."""
     players = sorted({p for o in outcomes for p in o[:2]})
@@ -72,9 +80,10 @@ def bradley_terry(outcomes: Sequence[Outcome], prior: float = PRIOR) -> dict[str
 
 
 def bradley_terry_intervals(outcomes: Sequence[Outcome], resamples: int = 200, seed: int = SEED,
-                            prior: float = PRIOR) -> dict[str, dict]:
-    """Ratings with 95% intervals (the wider of a seeded bootstrap over the outcomes, resampled with replacement, and
-    the normal approximation: see the module's note) and the count of games."""
+                            prior: float = PRIOR, groups: Sequence | None = None) -> dict[str, dict]:
+    """Ratings with 95% intervals (the wider of a seeded bootstrap and the normal approximation: see the module's
+    note) and the count of games. ``groups`` gives each outcome's unit of resampling (a three-way vote is two or three
+    outcomes that stand or fall together); by default each outcome is its own."""
     players = sorted({p for o in outcomes for p in o[:2]})
     if not players:
         return {}
@@ -82,10 +91,11 @@ def bradley_terry_intervals(outcomes: Sequence[Outcome], resamples: int = 200, s
     k, (first, second, result) = len(players), _arrays(players, outcomes)
     wins, pairs = _tally(k, first, second, result, prior)
     half = _normal_halfwidths(_fit(k, wins, pairs, prior), pairs, prior)
+    units = unit_indices(groups if groups is not None else range(len(outcomes)))
     rng = np.random.default_rng(seed)
     samples = np.empty((resamples, k))
     for r in range(resamples):
-        drawn = rng.integers(0, len(outcomes), size=len(outcomes))
+        drawn = np.concatenate([units[u] for u in rng.integers(0, len(units), size=len(units))])
         samples[r] = BASE + SCALE * np.log10(_fit(k, *_tally(k, first[drawn], second[drawn], result[drawn], prior),
                                                   prior))
     games = {p: sum(1 for o in outcomes if p in o[:2]) for p in players}
