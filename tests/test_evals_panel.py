@@ -1,9 +1,12 @@
 """Judge panels (#14): two or three judges on a run, their aggregate (majority or mean), the coverage of a sample
 whose judge gave no usable verdict, and the judges' agreement (Cohen's κ for two, Fleiss' κ for three). Real
 evalscope in a real worker against the fake model server, which counts requests."""
+import csv
+import io
 import json
 import re
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -100,6 +103,15 @@ def test_a_panel_of_two_then_a_rejudge_by_three(client, user, worker, fake_llm, 
     assert items[9]["coverage"] == 0 and items[0]["coverage"] == 1
     disagree = client.get(f"/api/v1/evals/{run.id}/samples?disagree=1", headers=headers).get_json()
     assert [s["position"] for s in disagree["items"]] == [1, 2, 7, 10]
+    csv_rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/evals/{run.id}/export?format=csv",
+                                                              headers=headers).data.decode())))
+    assert (csv_rows[4]["judge1_verdict"], csv_rows[4]["judge2_verdict"], csv_rows[4]["coverage"]) == \
+        ("correct", "unusable", "0.5") and '"C"' in csv_rows[4]["judge2_reply"]  # each judge's say, exported
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/api/v1/evals/{run.id}/export?format=xlsx",
+                                                        headers=headers).data))
+    header, *cells = [list(r) for r in book["Samples"].iter_rows(values_only=True)]
+    assert header[-5:] == ["judge1_verdict", "judge1_reply", "judge2_verdict", "judge2_reply", "coverage"]
+    assert cells[9][header.index("coverage")] == 0 and cells[0][header.index("judge1_verdict")] == "correct"
 
     page = client.get(f"/evals/{run.id}").data.decode()
     assert "Judges agree" in page and "0.100" in page and f"/evals/{run.id}/samples?disagree=1" in page

@@ -85,13 +85,38 @@ def _iter_samples(run: EvalRun):
         yield sample
 
 
+def _table(run: EvalRun):
+    """The rows of the CSV and XLSX exports, the header first: a sample a row; a panel's run adds each judge's
+    verdict and reply (``judge1_verdict``, ``judge1_reply``, ...) and the sample's coverage."""
+    size = len(panel.members(run))
+    extra = [f"judge{i + 1}_{part}" for i in range(size) for part in ("verdict", "reply")] + \
+        (["coverage"] if size else [])
+    yield list(SAMPLE_COLUMNS) + extra
+    batch: list[EvalSample] = []
+
+    def rows():
+        verdicts = panel.verdicts_by_sample([s.id for s in batch]) if size else {}
+        for sample in batch:
+            judged = {v.judge_index: v for v in verdicts.get(sample.id, [])}
+            cells = [getattr(sample, c) for c in SAMPLE_COLUMNS]
+            for i in range(size):
+                row = judged.get(i)
+                cells += [(row.verdict or "unusable") if row else None, row.reply if row else None]
+            yield cells + ([panel.coverage(list(judged.values()), size)] if size else [])
+    for sample in _iter_samples(run):
+        batch.append(sample)
+        if len(batch) == 500:
+            yield from rows()
+            batch = []
+    yield from rows()
+
+
 def export_csv(run: EvalRun):
     """CSV lines, one sample a row (streamed: wrap it in ``stream_with_context``, it reads the database)."""
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
-    writer.writerow(SAMPLE_COLUMNS)
-    for sample in _iter_samples(run):
-        writer.writerow([getattr(sample, c) for c in SAMPLE_COLUMNS])
+    for cells in _table(run):
+        writer.writerow(cells)
         if buffer.tell() > 65536:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -116,9 +141,8 @@ def export_xlsx(run: EvalRun) -> bytes:
     overall = (run.summary or {}).get("overall") or {}
     summary.append(["overall", "", overall.get("score"), overall.get("scored"), overall.get("errors")])
     sheet = book.create_sheet("Samples")
-    sheet.append(list(SAMPLE_COLUMNS))
-    for sample in _iter_samples(run):
-        sheet.append([xlsx_cell(getattr(sample, c)) for c in SAMPLE_COLUMNS])
+    for cells in _table(run):
+        sheet.append([xlsx_cell(v) for v in cells])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
