@@ -251,3 +251,30 @@ def test_pages_never_reap_the_workers_maintenance_does(app, client, user, fake_l
     assert rh.fresh(run.id).status == "running"  # a page read changes nothing
     done = wait_for(maintenance.tick, timeout=10, message="the maintenance lock")  # a worker may hold it a moment
     assert done["reaped"] == 1 and rh.fresh(run.id).status == "failed"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Python 3.12+ warns of fork() beside threads: the point
+def test_a_job_is_never_forked_in_the_middle_of_a_maintenance_round(app, monkeypatch):
+    # A fork copies the locks the maintenance thread holds (OpenSSL's while PyMySQL builds a connection's TLS context)
+    # and not the thread: the work horse then waited on them for ever. RQ forks a horse per job; it must wait.
+    from app.services.runs import maintenance
+    inside, order = threading.Event(), []
+
+    def slow_round():
+        inside.set()
+        time.sleep(0.3)
+        order.append("round ended")
+    monkeypatch.setattr(maintenance, "tick", slow_round)
+    thread = maintenance.MaintenanceThread(app, "fork-test", {}, ["evals"])
+    thread.start()
+    try:
+        assert inside.wait(10)
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        order.append("forked")
+        os.waitpid(pid, 0)
+    finally:
+        thread.stop()
+        thread.join(10)
+    assert order[:2] == ["round ended", "forked"]

@@ -2,10 +2,17 @@
 
 Every worker runs ``tick`` every ``MAINTENANCE_SECONDS`` in a thread of its own; a Redis lock lets one machine at a
 time do the work. Pages never write: what a person sees is the rows as the workers left them.
+
+The worker forks a work horse for each job while this thread may be mid-round. A fork copies every lock as it is,
+and only the forking thread: a lock the round held (OpenSSL's, taken as PyMySQL builds each connection's TLS
+context; a module's import lock; a pool's) stays held in the horse for ever, and its job hung until its time limit
+(seen: a job popped as its worker started, while the first round connected to MariaDB). So a fork waits for the
+round to end (``ROUND``, taken around every fork by ``os.register_at_fork``).
 """
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 
@@ -18,6 +25,8 @@ from app.services.runs.lifecycle import _KINDS, reap_dead, requeue_lost
 log = logging.getLogger(__name__)
 LOCK = "evalhub:maintenance:lock"
 _STEPS: list = []  # extra steps of run kinds (e.g. benchmarks handing a free target to the next run)
+ROUND = threading.Lock()  # held through a maintenance round; every os.fork() of this process waits for it
+os.register_at_fork(before=ROUND.acquire, after_in_parent=ROUND.release, after_in_child=ROUND.release)
 
 
 def register_step(step) -> None:
@@ -55,7 +64,7 @@ class MaintenanceThread(threading.Thread):
     def run(self) -> None:
         period = self.app.config["MAINTENANCE_SECONDS"]
         while not self._stopped.is_set():
-            with self.app.app_context():
+            with ROUND, self.app.app_context():
                 try:
                     fleet.publish(self.worker_name, self.engines, self.queue_names)
                     did = tick()
