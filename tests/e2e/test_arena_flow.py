@@ -72,6 +72,8 @@ def test_blind_battle_on_a_phone(phone, make_user, fake_llm):
     sign_in(phone, "pia", "pia-pass-1234")
     phone.goto("/chat/new")
     _battle(phone)
+    composer = phone.locator("#chat-form").bounding_box()  # sticky at the bottom: it must not hide the battle
+    assert composer["height"] <= 844 / 6, f"the message box takes {composer['height']} px of a 844 px phone screen"
     vote = phone.locator("#arena-vote")
     vote.get_by_role("radio", name="Tie").check()
     vote.get_by_role("button", name="Vote and reveal the models").click()
