@@ -3,6 +3,7 @@ import pytest
 
 from app.engines.answer_rule import extract_letters, rule_sample
 from app.engines.drivers.judge_verdict import verdict
+from app.services.judging import prompts
 from tests.answer_rule_cases import CASES
 
 
@@ -33,7 +34,21 @@ JUDGE_REPLIES = {
     "<think>A? or B? Probably A.</think>\nB": "B", "<think>cut off while thinking about A": None,
     "<think>Is it wrong? No.</think> CORRECT": "A", "A careful reading shows it differs, so B": "B",
     "正确": "A", "错误": "B", "判断：不正确": "B", "Verdict: A": "A", "no idea": None, "": None, None: None,
+    # replies a tester's judges gave, read as "correct" before: a "not" and the article "A" are no verdict of A
+    "The predicted answer is not correct.": "B", "A careful check shows the prediction is wrong.": "B",
+    "It isn't right.": "B", "This is not incorrect.": "A", "A close match: CORRECT": "A",
 }
+
+
+def _echo(prompt: str) -> str:
+    return prompts.fill(prompt, "Capital of France?", "Paris", "Lyon")
+
+
+@pytest.mark.parametrize("name", ["default", "compassverifier"])
+def test_a_judge_that_repeats_its_prompt_gives_no_verdict(name):
+    echo = _echo(prompts.resolve(name))  # its option list ("A: CORRECT … B: INCORRECT") is no verdict
+    assert verdict(echo) is None
+    assert verdict(echo + '\n{"reasoning": "Lyon is not Paris.", "verdict": "B"}') == "B"  # a verdict after it counts
 
 
 @pytest.mark.parametrize(("reply", "letter"), JUDGE_REPLIES.items())

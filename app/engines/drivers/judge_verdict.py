@@ -16,9 +16,11 @@ CORRECT, WRONG, INVALID = "A", "B", "C"
 VERDICT_KEY = re.compile(r'"?\b(?:verdict|grade|judgement|judgment)\b"?\s*[:=]\s*"?\(?([ABC])\b', re.I)
 BOXED = re.compile(r"\\boxed\{\s*([ABC])\s*\}")  # CompassVerifier's "\boxed{A}"
 LEADING = re.compile(r"^\W*([ABC])(?:\s*[:.)\]]|\s*$)")
-LETTER = re.compile(r"\b([AB])\b")
-WORD = re.compile(r"\b(INCORRECT|CORRECT|WRONG|RIGHT)\b|(不正确|错误|不对|正确)")
+LETTER = re.compile(r"\b(?:A(?!\s+[a-z])|B)\b")  # "A careful check…" is an article, not a verdict
+WORD = re.compile(r"(\bNOT\s+|N['’]T\s+)?\b(INCORRECT|CORRECT|WRONG|RIGHT)\b|(不正确|错误|不对|正确)")
 WRONG_WORDS = {"INCORRECT", "WRONG", "不正确", "错误", "不对"}
+#: Marks of the judge prompts' own text: a reply holding them repeats the prompt (its option list too), no verdict.
+ECHO = re.compile(r"\[Predicted Answer\]|<Candidate's Answer Begin>|A:\s*CORRECT[\s\S]*B:\s*INCORRECT", re.I)
 
 
 def _json_verdict(text: str) -> str | None:
@@ -38,16 +40,21 @@ def verdict(reply) -> str | None:
     """"A" (correct), "B" (wrong) or None (no usable verdict) from a judge's reply.
 
     Reasoning in ``<think>…</think>`` is skipped (a reply cut off inside it has no verdict); then, in order: a JSON
-    "verdict", a "verdict: X" line, a reply that starts with the letter, the last standalone A or B, else the last
-    of the words CORRECT / INCORRECT (正确 / 错误). A "C" (CompassVerifier's invalid answer) found by the first
-    rules is no verdict.
+    "verdict", ``\boxed{X}``, a "verdict: X" line; a reply that repeats the prompt (its answer markers, or its whole
+    option list) has none; a reply that starts with the letter, the last standalone A or B (not the article "A
+    careful…"), else the last of the words CORRECT / INCORRECT / WRONG / RIGHT, turned by a "not" before it
+    ("not correct" is wrong), or 正确 / 错误. A "C" (CompassVerifier's invalid answer) is no verdict.
     """
     text = str(reply or "").rsplit("</think>", 1)[-1]
     text = re.sub(r"<think>.*", "", text, flags=re.S).strip()
     found = _json_verdict(text)
     if found:
         return None if found == INVALID else found
-    for pattern in (BOXED, VERDICT_KEY, LEADING):
+    for pattern in (BOXED, VERDICT_KEY, None, LEADING):
+        if pattern is None:
+            if ECHO.search(text):
+                return None
+            continue
         match = pattern.search(text)
         if match:
             letter = match.group(1).upper()
@@ -55,5 +62,9 @@ def verdict(reply) -> str | None:
     letters = LETTER.findall(text)
     if letters:
         return letters[-1]
-    words = [a or b for a, b in WORD.findall(text.upper())]
-    return (WRONG if words[-1] in WRONG_WORDS else CORRECT) if words else None
+    words = WORD.findall(text.upper())
+    if not words:
+        return None
+    negated, word, chinese = words[-1]
+    wrong = (word or chinese) in WRONG_WORDS
+    return CORRECT if wrong == bool(negated) else WRONG
