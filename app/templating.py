@@ -16,7 +16,8 @@ LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("suc
           "cancelled": _l("cancelled"), "correct": _l("correct"), "wrong": _l("wrong"), "error": _l("error"),
           "answered": _l("answered"), "pending": _l("pending"), "unsure": _l("unsure"), "rule": _l("rule"),
           "judge": _l("judge")}
-LABELS.update({"improved": _l("improved"), "regressed": _l("regressed"), "within noise": _l("within noise")})
+LABELS.update({"improved": _l("improved"), "regressed": _l("regressed"), "within noise": _l("within noise"),
+               "no verdict": _l("no verdict")})
 
 
 def format_time(value: datetime | None) -> Markup:

@@ -95,6 +95,13 @@ def test_a_judge_that_ignores_the_json_format_still_scores_and_an_unusable_reply
     assert "holds no verdict" in unusable.error and unusable.judge_rationale == "I cannot judge this."
     assert "I cannot judge this." in client.get(f"/evals/{run.id}/samples/{unusable.id}").data.decode()
     assert all('"verdict"' in prompt for prompt in h.judge_requests(fake_llm, "wordy-judge"))  # the format asked
+    # the model answered: the judge, not the model, left it unscored, and the pages say so
+    assert unusable.decided_by == "judge" and run.summary["overall"]["unjudged"] == 1
+    assert "not scored: the judge gave no usable verdict" in run.status_note and "failed" not in run.status_note
+    page = client.get(f"/evals/{run.id}").data.decode()
+    assert "data-unjudged" in page and "data-failed" not in page
+    listing = client.get(f"/evals/{run.id}/samples").data.decode()
+    assert listing.count(">no verdict</span>") == 1 and ">error</span>" not in listing
 
 
 def test_qa_needs_a_judge_and_bad_input_changes_nothing(client, user, fake_llm):

@@ -63,15 +63,21 @@ def options_in(question: str) -> list[str]:
     return sorted(set(re.findall(r"^([A-Z])\. ", question, re.M)))
 
 
+def not_scored(values: dict, reason: str) -> dict:
+    """``values`` of a sample the model answered and no judge scored (no verdict in the reply, the judge's request
+    failed, the engine stopped before judging): an error, but the judge's (``decided_by``), not the model's."""
+    values.update(error=f"Not scored: {reason}", decided_by="judge")
+    return values
+
+
 def judged_values(values: dict, reply: str | None, why: str = "") -> dict:
     """``values`` scored from the judge's raw ``reply`` by EvalHub's verdict reader (the same on every engine); a
     reply without a verdict is kept (shown as the judge's reply) and the sample is not scored, saying so."""
     letter = verdict(reply)
     if letter is None:
         values["judge_rationale"] = reply
-        values["error"] = ("Not scored: the judge's reply holds no verdict (A or B)" if reply
-                           else "Not scored: the judge gave no reply") + (f": {why}" if why else ".")
-        return values
+        return not_scored(values, ("the judge's reply holds no verdict (A or B)" if reply else "the judge gave no reply")
+                          + (f": {why}" if why else "."))
     values.update(judge_rationale=judge_rationale(reply), score=1.0 if letter == CORRECT else 0.0,
                   verdict="correct" if letter == CORRECT else "wrong", decided_by="judge")
     return values
@@ -130,7 +136,11 @@ def finalize(run, manifest: dict, leftovers: list[dict], returncode, cancelled: 
     if not overall["scored"]:
         return Outcome(False, error=last_error or "The engine finished without scoring any sample.")
     errors = expected - overall["scored"]
-    note = f"{errors} of {expected} samples failed (see the samples marked error)." if errors else None
+    unjudged = overall["unjudged"]
+    note = " ".join(filter(None, [
+        f"{errors - unjudged} of {expected} samples failed (see the samples marked error)." if errors > unjudged else "",
+        f"{unjudged} answers were not scored: the judge gave no usable verdict (see its reply on each)."
+        if unjudged else ""])) or None
     return Outcome(True, note=note)
 
 
@@ -173,7 +183,8 @@ def progress_from_rows(run, shape: list[dict]) -> tuple[int, int, dict]:
 def summarize_run(run, shape: list[dict]) -> None:
     """Set the run's summary, score and error count from all its sample rows; commit."""
     rows = db.session.execute(sa.select(EvalSample.dataset_id, EvalSample.subset, EvalSample.verdict,
-                                        EvalSample.score).where(EvalSample.run_id == run.id)).all()
+                                        EvalSample.score, EvalSample.decided_by)
+                              .where(EvalSample.run_id == run.id)).all()
     run.summary = {**summarize([r._asdict() for r in rows], shape), "progress": (run.summary or {}).get("progress", {})}
     run.score = run.summary["overall"]["score"]
     run.sample_errors = run.summary["overall"]["errors"]
@@ -182,13 +193,13 @@ def summarize_run(run, shape: list[dict]) -> None:
 
 def summarize(rows: list[dict], shape: list[dict]) -> dict:
     """Scores per dataset and subset: the mean score of the scored samples, with errors counted apart (a sample
-    still pending counts as neither)."""
+    still pending counts as neither), and of those the ones the judge did not score (``unjudged``)."""
     datasets: dict[int, dict] = {}
     for s in shape:
         d = datasets.setdefault(s["dataset_id"], {"dataset_id": s["dataset_id"], "name": s["dataset_name"],
                                                   "format": s["format"], "subsets": {}})
         d["subsets"][s["subset"]] = {"name": s["subset"], "n": 0, "scored": 0, "sum": 0.0, "errors": 0,
-                                     "expected": s["total"]}
+                                     "unjudged": 0, "expected": s["total"]}
     for r in rows:
         sub = datasets.get(r["dataset_id"], {}).get("subsets", {}).get(r["subset"])
         if sub is None or r["verdict"] == "pending":
@@ -196,6 +207,7 @@ def summarize(rows: list[dict], shape: list[dict]) -> dict:
         sub["n"] += 1
         if r["verdict"] == "error":
             sub["errors"] += 1
+            sub["unjudged"] += r.get("decided_by") == "judge"
         else:
             sub["scored"] += 1
             sub["sum"] += r["score"]
@@ -204,7 +216,8 @@ def summarize(rows: list[dict], shape: list[dict]) -> dict:
         scored = sum(p["scored"] for p in parts)
         total = sum(p["sum"] for p in parts)
         return {"n": sum(p["n"] for p in parts), "scored": scored, "errors": sum(p["errors"] for p in parts),
-                "score": round(total / scored, 6) if scored else None, "sum": total}
+                "unjudged": sum(p["unjudged"] for p in parts), "score": round(total / scored, 6) if scored else None,
+                "sum": total}
 
     out = []
     for d in datasets.values():

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from app.engines.eval_inputs import JsonlTail
-from app.engines.eval_samples import (answer_values, blank_sample, judge_rationale, judged_values, rule_sample_values,
-                                      rule_scored)
+from app.engines.eval_samples import (answer_values, blank_sample, judge_rationale, judged_values, not_scored,
+                                      rule_sample_values, rule_scored)
 
 BENCHMARK = {"mcq": "general_mcq", "qa": "general_qa"}
 MODEL_ID = "evalhub-model"  # the driver's evalscope model_id: its outputs go to predictions/evalhub-model/
@@ -93,8 +93,7 @@ def sample(run_id: int, subset: dict, row: dict, prediction, review, failure, fi
         if not final:
             values["verdict"] = "pending"
             return values
-        values["error"] = "Not scored: the judge gave no verdict"
-        return values
+        return not_scored(values, "the judge gave no verdict")
     score = (review.get("sample_score") or {}).get("score") or {}
     values.update(judge_usage(score))
     # a judge's numeric score counts from 0.5; an MCQ judged by a model must have full credit

@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 
 from app.engines.eval_inputs import JsonlTail, read_indexed_jsonl, read_json
-from app.engines.eval_samples import answer_values, blank_sample, judged_values, rule_sample_values, rule_scored
+from app.engines.eval_samples import (answer_values, blank_sample, judged_values, not_scored, rule_sample_values,
+                                      rule_scored)
 
 MODEL_ABBR = "evalhub-model"
 MODEL_ERRORS = (re.compile(r"Error code: \d+.*"), re.compile(r"Connection error.*|APIConnectionError.*"),
@@ -84,9 +85,9 @@ def sample(run_id: int, subset: dict, row: dict, prediction, detail, failure, fi
         if not final:
             values["verdict"] = "pending"
         elif failure:
-            values["error"] = f"Not scored: the judge gave no verdict; the last request error logged: {failure}"
+            not_scored(values, f"the judge gave no verdict; the last request error logged: {failure}")
         else:
-            values["error"] = "Not scored: OpenCompass did not finish scoring this dataset (see the log)."
+            not_scored(values, "OpenCompass did not finish scoring this dataset (see the log).")
         return values
     return judged_values(values, _first(detail.get("judge")))  # graded by the run's judge model
 

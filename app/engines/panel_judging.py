@@ -155,7 +155,7 @@ def settle(run, sample_ids: list[int]) -> None:
             counts = {v: sum(1 for r in rows if r.verdict == v) for v in ("correct", "wrong")}
             unusable = len(members) - counts["correct"] - counts["wrong"]
             sample.verdict, sample.score = result["verdict"], result["score"]
-            sample.decided_by = "judge" if result["score"] is not None else None
+            sample.decided_by = "judge"  # unscored too: the panel, not the model, gave no verdict
             sample.judge_rationale = (f"Panel ({how}): {counts['correct']} correct, {counts['wrong']} wrong, "
                                       f"{unusable} without a usable verdict.")
             sample.error = None if result["score"] is not None else \
