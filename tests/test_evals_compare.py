@@ -58,12 +58,12 @@ def test_the_api_reads_older_to_newer_whatever_the_order_picked(client, user, th
         body = client.get(f"/api/v1/evals/compare?{query}", headers=api_headers(user)).get_json()
         assert body["runs"] == [{"run_id": older.id, "model": "Bot", "judge": "Judge A", "score": 1.0},
                                 {"run_id": newer.id, "model": "Bot", "judge": "Judge A + Judge C",
-                                 "score": 20 / N}]
+                                 "score": pytest.approx(20 / N, abs=1e-6)}]
         (pair,) = body["pairs"]
         assert pair["a"] == {"run_id": older.id, "model": "Bot", "judge": "Judge A"}
         assert pair["b"] == {"run_id": newer.id, "model": "Bot", "judge": "Judge A + Judge C"}
         assert pair["verdict"] == "regressed" and pair["only_a"] == 10 and pair["diff"] < 0
-        assert body["rows"][0]["scores"] == [1.0, 20 / N]
+        assert body["rows"][0]["scores"] == [1.0, pytest.approx(20 / N)]
 
 
 def test_the_page_reads_older_to_newer_and_heads_columns_with_id_model_and_judge(client, user, three):
