@@ -40,7 +40,9 @@ def test_publish_unpublish_and_isolation(client, auth, make_user, worker, fake_l
     assert "data-read-only" in page and "data-published" in page and "/publish" not in page and "/cancel" not in page
     assert client.get(f"/evals/{run.id}/samples").status_code == 200
     pair = client.get(f"/api/v1/evals/compare?runs={mine.id},{run.id}", headers=as_bob).get_json()["pairs"][0]
-    assert pair["verdict"] == "improved" and pair["only_b"] == 10
+    # older (alice's, 15 right) → newer (bob's, 5 right), whatever the order asked
+    assert (pair["a"]["run_id"], pair["b"]["run_id"]) == (run.id, mine.id)
+    assert pair["verdict"] == "regressed" and pair["only_a"] == 10
     assert client.post(f"/api/v1/evals/{run.id}/unpublish", headers=as_bob).status_code == 404
     assert client.post(f"/evals/{run.id}/unpublish").status_code == 404
 

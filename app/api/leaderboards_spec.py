@@ -25,8 +25,12 @@ _QUALITY_SPEED = {"type": "object", "description": "The quality × speed chart",
     "front": {"type": "array", "items": {"type": "integer"}, "description": "Run ids on the Pareto front, "
               "best speed first"},
     "missing": {"type": "array", "items": {"type": "object"}, "description": "Models not on the chart, and why"}}}
-_PAIR = {"type": "object", "properties": {
-    "a": {"type": "object"}, "b": {"type": "object"}, "n": {"type": "integer"},
+_RUN = {"type": "object", "properties": {
+    "run_id": {"type": "integer"}, "model": {"type": "string"},
+    "judge": {"type": ["string", "null"], "description": "The judge's name (a panel's joined with ' + '); null "
+                                                         "when rules scored the run"}}}
+_PAIR = {"type": "object", "description": "A is the older run (lower id), B the newer", "properties": {
+    "a": _RUN, "b": _RUN, "n": {"type": "integer"},
     "both_right": {"type": "integer"}, "only_a": {"type": "integer"}, "only_b": {"type": "integer"},
     "both_wrong": {"type": "integer"}, "diff": {"type": "number", "description": "mean(B) - mean(A)"},
     "diff_ci": {"type": "array", "items": {"type": "number"}}, "p_value": {"type": "number"},
@@ -57,7 +61,8 @@ def document_leaderboards() -> None:
         "/evals/compare": {"get": {
             "summary": "Paired verdicts of 2-5 runs on the samples they share",
             "parameters": [{"name": "runs", "in": "query", "required": True, "schema": {"type": "string"},
-                            "description": "Run ids, comma-separated (yours or published)"}],
+                            "description": "Run ids, comma-separated (yours or published); in any order, "
+                                           "they are compared oldest (lowest id) first"}],
             "responses": {"200": {"description": "Scores, pairs and disagreements", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Comparison"}}}},
                 "400": {"description": "Not 2-5 run ids"}, "404": {"description": "A run you may not read"}}}},
@@ -75,7 +80,9 @@ def document_leaderboards() -> None:
             "apart": {"type": "array", "items": {"type": "object"}}, "quality_speed": _QUALITY_SPEED}},
         "PairedVerdict": _PAIR,
         "Comparison": {"type": "object", "properties": {
-            "runs": {"type": "array", "items": {"type": "object"}}, "rows": {"type": "array", "items": {"type": "object"}},
+            "runs": {"type": "array", "description": "Oldest (lowest id) first", "items": {
+                "allOf": [_RUN, {"type": "object", "properties": {"score": {"type": ["number", "null"]}}}]}},
+            "rows": {"type": "array", "items": {"type": "object"}},
             "pairs": {"type": "array", "items": {"$ref": "#/components/schemas/PairedVerdict"}},
             "disagreements": {"type": "array", "items": {"type": "object"}},
             "disagreement_count": {"type": "integer"}}},

@@ -166,4 +166,4 @@ def compare():
         flash(_("Pick two or more finished runs to compare."), "info")
         return redirect(url_for("evals.index"))
     chosen = [eval_sharing.readable(current_user, i) for i in ids]
-    return render_template("evals/compare.html", runs=chosen, result=eval_compare.compare(chosen))
+    return render_template("evals/compare.html", result=eval_compare.compare(chosen))

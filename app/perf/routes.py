@@ -164,9 +164,10 @@ def export(run_id: int, fmt: str):
     run = perf.get_visible(current_user, run_id)
     name = f"benchmark-{run.id}"
     if fmt == "csv":
-        return Response(csv_text(run), mimetype="text/csv",
+        return Response(csv_text(run), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "json":
-        return Response(json.dumps(run_json(run), ensure_ascii=False, indent=1), mimetype="application/json",
+        return Response(json.dumps(run_json(run), ensure_ascii=False, indent=1),
+                        content_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
     return Response("Unknown format", status=404)

@@ -15,15 +15,29 @@ MAX_RUNS = 5
 
 
 def parse_ids(values: list[str]) -> list[int]:
-    """Run ids from ``runs=1,2`` and/or ``runs=1&runs=2``: 2 to 5 distinct ids; ``ValueError`` otherwise."""
+    """Run ids from ``runs=1,2`` and/or ``runs=1&runs=2``: 2 to 5 distinct ids, oldest (lowest) first whatever
+    the order they came in, so each pair reads older → newer; ``ValueError`` otherwise."""
     try:
         ids = [int(part) for value in values for part in value.split(",") if part.strip()]
     except ValueError:
         raise ValueError("runs must be run ids separated by commas, e.g. runs=12,15") from None
-    ids = list(dict.fromkeys(ids))
+    ids = sorted(set(ids))
     if not 2 <= len(ids) <= MAX_RUNS:
         raise ValueError(f"Give 2 to {MAX_RUNS} different run ids, e.g. runs=12,15")
     return ids
+
+
+def judge_of(run: EvalRun) -> str | None:
+    """Who judged ``run``: its judge's name, a panel's names joined with " + ", None when rules scored it."""
+    panel = (run.params or {}).get("panel") or []
+    if panel:
+        return " + ".join(member["name"] for member in panel)
+    return run.judge_name
+
+
+def run_entry(run: EvalRun) -> dict:
+    """What names a run in a comparison: its id, model and judge."""
+    return {"run_id": run.id, "model": run.endpoint_name, "judge": judge_of(run)}
 
 
 def _score_table(run_list: list[EvalRun]) -> list[dict]:
@@ -49,15 +63,14 @@ def _scores(run_list: list[EvalRun]) -> dict[int, dict[tuple, float]]:
 
 
 def pairs(run_list: list[EvalRun]) -> list[dict]:
-    """For each pair (A listed before B): counts of both right / only A / only B / both wrong on the samples both
+    """For each pair (A listed before B, so the older run when ``run_list`` is oldest first): counts of both right / only A / only B / both wrong on the samples both
     scored, ``diff`` = B - A with its 95% interval, ``p_value`` and ``verdict`` (see ``stats.compare_paired``)."""
     scores = _scores(run_list)
     out = []
     for a, b in combinations(run_list, 2):
         shared = sorted(scores[a.id].keys() & scores[b.id].keys())
         result = stats.compare_paired([scores[a.id][k] for k in shared], [scores[b.id][k] for k in shared])
-        out.append({"a": {"run_id": a.id, "model": a.endpoint_name}, "b": {"run_id": b.id, "model": b.endpoint_name},
-                    **result})
+        out.append({"a": run_entry(a), "b": run_entry(b), **result})
     return out
 
 
@@ -81,10 +94,10 @@ def _disagreements(run_list: list[EvalRun]) -> list[dict]:
 
 def compare(run_list: list[EvalRun], limit: int = 200) -> dict:
     """Scores side by side per dataset/subset, paired verdicts, and the samples (same dataset, subset, position)
-    the runs disagree on (the first ``limit`` of them)."""
+    the runs disagree on (the first ``limit`` of them), the runs in the order of ``run_list``."""
     rows = _score_table(run_list)
     disagreements = _disagreements(run_list)
-    return {"runs": [{"run_id": r.id, "model": r.endpoint_name, "score": r.score} for r in run_list],
+    return {"runs": [{**run_entry(r), "score": r.score} for r in run_list],
             "rows": rows, "common": sum(1 for r in rows if None not in r["scores"]),
             "pairs": pairs(run_list), "disagreements": disagreements[:limit],
             "disagreement_count": len(disagreements)}

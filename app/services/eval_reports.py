@@ -158,6 +158,7 @@ def export_response(run: EvalRun, fmt: str) -> Response:
         body, mime = stream_with_context(export_csv(run)), "text/csv; charset=utf-8"
     else:
         raise ValueError("format must be csv, json or xlsx")
-    return Response(body, mimetype=mime,
+    # content_type, not mimetype: Flask would append a second "; charset=utf-8" to a text/* mimetype
+    return Response(body, content_type=mime,
                     headers={"Content-Disposition": f'attachment; filename="evaluation-{run.id}.{fmt}"'})
 

@@ -14,7 +14,7 @@ from pathlib import PurePath
 from typing import BinaryIO, Iterator
 
 import ijson
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _ln
 
 from app.services.datasets import limits
 
@@ -137,23 +137,73 @@ def _xlsx(stream: BinaryIO) -> Iterator[Item]:
     except broken as exc:
         raise FileInvalid(_l("not a valid XLSX workbook")) from exc
     try:
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # never pad rows to the size the file declares: count the cells it holds
         header: list[str] | None = None
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), 1):
+        for number, cells in _sheet_rows(book):
             limits.check_xlsx_row(number, cells)
             if not any(c is not None and str(c).strip() for c in cells):
                 continue
             if header is None:
+                unsaved = [i for i, c in enumerate(cells) if c is NO_SAVED_VALUE]
+                if unsaved:
+                    from openpyxl.utils import get_column_letter
+                    raise FileInvalid(_l("row %(n)d, column %(column)s: the column name is a formula with no saved "
+                                         "value — open the file in a spreadsheet app and save it, or type the name",
+                                         n=number, column=get_column_letter(unsaved[0] + 1)))
                 header = [str(c).strip().lower() if c is not None else "" for c in cells]
+                continue
+            unsaved = [h for h, c in zip(header, cells) if h and c is NO_SAVED_VALUE]
+            if unsaved:
+                yield number, None, _ln(
+                    "a formula with no saved value in column %(columns)s — open the file in a spreadsheet app "
+                    "and save it, or paste the values",
+                    "formulas with no saved value in columns %(columns)s — open the file in a spreadsheet app "
+                    "and save it, or paste the values", len(unsaved), columns=", ".join(unsaved))
                 continue
             yield number, {h: c for h, c in zip(header, cells) if h}, None
     except limits.LimitExceeded as exc:
         raise FileInvalid(str(exc)) from exc
+    except FileInvalid:
+        raise
     except broken as exc:  # a part that does not inflate to its declared size, broken XML...
         raise FileInvalid(_l("not a valid XLSX workbook")) from exc
     finally:
         book.close()
+
+
+class _NoSavedValue:
+    """The value of a formula cell saved without its result (openpyxl and some scripts write such files)."""
+
+    def __repr__(self) -> str:
+        return "<formula with no saved value>"
+
+
+NO_SAVED_VALUE = _NoSavedValue()
+
+
+def _sheet_rows(book) -> Iterator[tuple[int, tuple]]:
+    """``(sheet row number, cell values)`` of each row the first sheet of ``book`` (read-only, data-only) holds,
+    as wide as the cells it holds (never padded to the size the file declares); a formula cell without a saved
+    result reads as ``NO_SAVED_VALUE``, not None, so it is not taken for an empty cell.
+
+    openpyxl's data-only reader gives None for both, so the rows are parsed here with a parser that tells them
+    apart (openpyxl is pinned in requirements.txt; its read-only sheet parses the same way).
+    """
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            # A formula whose result is text is saved as t="str"; an empty <v> there is the empty text.
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None and element.get("t") != "str":
+                cell["value"] = NO_SAVED_VALUE
+            return cell
+
+    sheet = book.worksheets[0]
+    with sheet._get_source() as source:
+        parser = Parser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
+                        date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for number, cells in parser.parse():
+            yield number, sheet._get_row(cells, values_only=True)
 
 
 def first_bad_utf8_line(stream: BinaryIO) -> int | None:
