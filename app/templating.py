@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from flask_babel import lazy_gettext as _l
 
 from app.i18n import LANGUAGE_NAMES
-from app.services import log_text, stored_text
+from app.services import log_text, runs, stored_text
 
 #: Words stored as data (run states, sample verdicts) shown translated: ``{{ label('queued') }}``.
 LABELS = {"queued": _l("queued"), "running": _l("running"), "succeeded": _l("succeeded"), "failed": _l("failed"),
@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["stored"] = stored_text.translate
     app.jinja_env.filters["readable"] = log_text.readable_text
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.globals["queue_note"] = runs.queue_note  # why a queued run waits (read now, never stored)
     app.jinja_env.globals["label"] = lambda word: LABELS.get(word, word)
     app.jinja_env.globals["labels"] = lambda: {word: str(text) for word, text in LABELS.items()}  # for scripts
 

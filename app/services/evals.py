@@ -141,6 +141,7 @@ def build(user: User, data: dict) -> EvalRun:
         raise EvalInvalid(errors)
     run = EvalRun(owner_id=user.id, endpoint_id=model.id, endpoint_name=model.name, engine=engine,
                   engine_version=fleet.engine_version(engine), params=params,
+                  progress_total=sum(s["samples"] for s in selections),  # "0 / 70" while it waits, not "0 / 0"
                   selections=[EvalRunDataset.of(s) for s in selections])
     panel.settle(run, judges, aggregation)
     return run

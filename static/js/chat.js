@@ -104,6 +104,7 @@ function setStatus(card, status) {
     badge.append(spin);
   }
   badge.append(S[status] || status);
+  card.dataset.status = status;
   card.setAttribute("aria-busy", status === "streaming" ? "true" : "false");
 }
 
@@ -211,6 +212,7 @@ async function send() {
   if (!cfg.arena && (!slots.length || slots.some((s) => !s.model_id))) { showError(S.pickModel); return; }
   showError("");
   setBusy(true);
+  let voteNext = false;
   try {
     if (!conversationId) {
       const r = await postJSON(cfg.createUrl, { slots });
@@ -228,13 +230,27 @@ async function send() {
     if (!cfg.arena && JSON.stringify(slots) !== savedSlots) body.slots = slots;
     await stream(`${cfg.root}${conversationId}/messages`, body);
     savedSlots = JSON.stringify(slots);
+    voteNext = cfg.blind && turnComplete();
   } catch (err) {
     if (err.name !== "AbortError") showError(err.message);
     if (!input.value) input.value = content;
   } finally {
     setBusy(false);
-    input.focus();
+    const vote = $("#arena-vote");
+    if (voteNext && vote && !vote.hidden) { // a blind battle's answers are in: the vote is next, not another message
+      $("input[name=choice]", vote).focus();
+      announce(S.voteNext);
+    } else {
+      input.focus();
+    }
   }
+}
+
+// Whether every answer of the latest turn is complete (none stopped or failed).
+function turnComplete() {
+  const blocks = transcript.querySelectorAll("[data-turn-block]");
+  const answers = blocks.length ? [...blocks[blocks.length - 1].querySelectorAll("[data-answer]")] : [];
+  return answers.length > 0 && answers.every((card) => card.dataset.status === "complete");
 }
 
 function addToSidebar(url, content) {

@@ -112,7 +112,13 @@
       });
       if (run.started_at) timeEl.dataset.started = run.started_at;
       const note = box.querySelector("[data-note]");
-      if (run.status === "running" && run.progress.total && run.progress.done >= run.progress.total) {
+      if (run.status === "queued") {
+        note.textContent = run.note || ""; // why it waits: the runs ahead of it in the queue
+        note.dataset.queued = "true";
+      } else if (note.dataset.queued) {
+        note.textContent = ""; // a worker took it: the queue note no longer holds
+        delete note.dataset.queued;
+      } else if (run.status === "running" && run.progress.total && run.progress.done >= run.progress.total) {
         note.textContent = note.dataset.finishing; // every answer is in: the engine scores and saves
       } else if (run.progress.total && run.progress.done && run.started_at && run.status === "running") {
         const spent = (new Date() - new Date(run.started_at)) / 1000;

@@ -42,8 +42,10 @@ def test_blind_battle_vote_reveal_and_board(page, make_user, fake_llm):
 
     vote = page.locator("#arena-vote")
     expect(vote).to_be_visible()
+    expect(vote.locator(":focus")).to_have_count(1)  # the answers are in: focus moved from the message box to the vote
+    expect(page.locator("#chat-status")).to_have_text("All answers are in. Your vote: which answer is better?")
     choice = vote.get_by_role("radio", name="Model A")
-    choice.focus()  # by keyboard: Space picks, Enter in the reason field sends
+    expect(choice).to_be_focused()  # by keyboard: Space picks, Enter in the reason field sends
     page.keyboard.press("Space")
     expect(choice).to_be_checked()
     vote.get_by_label("Why? (optional)").fill("clearer")

@@ -82,3 +82,26 @@ def test_chat_follows_the_stream_until_the_reader_scrolls_up(phone, make_user, f
     expect(answer).to_contain_text("Line 40 of")
     assert phone.evaluate("window.scrollY") == held, "the page pulled the reader back down"
     expect(answer.locator("[data-status-badge]")).to_have_text("complete", timeout=20000)
+
+
+def test_a_wide_table_on_a_phone_scrolls_shows_it_and_takes_the_keyboard(phone, make_user, fake_llm):
+    from tests.e2e import seed
+    owner = make_user("wade", password="wade-pass-123")
+    main, judge = seed._models(owner, fake_llm)
+    mcq, qa = seed._datasets(owner)
+    seed._finished_run(owner, main, judge, mcq, qa)
+    sign_in(phone, "wade", "wade-pass-123")
+    phone.goto(f"/leaderboards/{mcq.id}")
+    wrapper = phone.get_by_role("region", name=re.compile("Leaderboard")).filter(has=phone.locator("[data-leaderboard]"))
+    assert wrapper.evaluate("el => el.scrollWidth > el.clientWidth"), "the board fits a phone: nothing to test"
+    shadows = wrapper.evaluate("el => getComputedStyle(el).backgroundImage")
+    assert shadows.count("gradient(") == 4, f"no scroll shadows: {shadows}"  # two edge shadows, two covers
+    assert wrapper.get_attribute("tabindex") == "0"
+    wrapper.focus()
+    expect(wrapper).to_be_focused()
+    phone.keyboard.press("ArrowRight")  # the keyboard scrolls it sideways
+    for _ in range(50):
+        if wrapper.evaluate("el => el.scrollLeft") > 0:
+            break
+        phone.wait_for_timeout(100)
+    assert wrapper.evaluate("el => el.scrollLeft") > 0, "the arrow key did not scroll the table"

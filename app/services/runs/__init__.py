@@ -7,9 +7,10 @@ the workers' periodic maintenance (``maintenance.py``, one machine at a time und
 and queues lost jobs again. No page read writes.
 """
 from app.services.runs.lifecycle import (ACTIVE, FINAL, cancel, enqueue, finish, heartbeat, job_timeout_seconds,
-                                         reap_dead, register_kind, requeue_lost, reopen, start, submit, transition)
+                                         queue_note, queue_position, reap_dead, register_kind, requeue_lost, reopen,
+                                         start, submit, transition)
 from app.services.runs.logs import append_log, log_key, read_log
 
 __all__ = ["ACTIVE", "FINAL", "append_log", "cancel", "enqueue", "finish", "heartbeat", "job_timeout_seconds",
-           "log_key", "read_log", "reap_dead", "register_kind", "reopen", "requeue_lost", "start", "submit",
-           "transition"]
+           "log_key", "queue_note", "queue_position", "read_log", "reap_dead", "register_kind", "reopen",
+           "requeue_lost", "start", "submit", "transition"]

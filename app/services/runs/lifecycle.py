@@ -10,8 +10,10 @@ import logging
 import time
 from datetime import timedelta
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext, ngettext
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
@@ -209,6 +211,30 @@ def _job_alive(job_id: str) -> bool:
     if job.get_status(refresh=False) != "queued":
         return True
     return job.get_position() is not None
+
+
+def queue_position(run) -> int | None:
+    """How many jobs wait before queued ``run`` in its RQ queue (0: it is next), read now (it changes as workers
+    take jobs, so it is never stored); None when the run is not queued, its job is in no queue (a worker has just
+    taken it, or it was lost), or Redis cannot be read."""
+    if run.status != "queued" or not run.rq_job_id or type(run) not in _KINDS:
+        return None
+    try:
+        return queues.get(_queue_of(run)).get_job_position(run.rq_job_id)
+    except (redis.exceptions.RedisError, QueueUnavailable, OSError, ValueError):
+        return None
+
+
+def queue_note(run) -> str | None:
+    """Why queued ``run`` has not started, in the reader's language: the jobs ahead of it (``queue_position``);
+    None when that cannot be told."""
+    ahead = queue_position(run)
+    if ahead is None:
+        return None
+    if not ahead:
+        return gettext("Queued: next in line; a worker starts it when one is free.")
+    return ngettext("Queued: %(num)d run ahead of it; a worker starts it when one is free.",
+                    "Queued: %(num)d runs ahead of it; a worker starts it when one is free.", ahead)
 
 
 def job_timeout_seconds(minutes: int | None) -> int:
