@@ -138,6 +138,20 @@ def fake_llm(fake_llm_server):
 
 
 @pytest.fixture
+def no_worker(worker):
+    """The session's worker stopped meanwhile (its maintenance every 2 s or its queue pop would race the test), and
+    the evals queue emptied of jobs earlier tests left: nothing moves."""
+    from app.extensions import queues
+    worker.stop()
+    # A stopped worker's blocking pop may outlive it on the embedded Redis (fakeredis's server) and take the next job
+    # pushed: feed it a placeholder first, then empty the queue.
+    queues.connection.rpush("rq:queue:evals", "placeholder")
+    queues.connection.delete("rq:queue:evals")
+    yield
+    worker.restart()
+
+
+@pytest.fixture
 def two_workers(session_env, tmp_path, worker):
     """Two workers with data directories of their own; the session's worker stops meanwhile (it would take jobs)."""
     worker.stop()

@@ -1,6 +1,5 @@
 """A queued evaluation, with no worker free: its progress counts its samples ("0 / 70", not "0 / 0"), and the run
 page, the API and Admin → Runs say how many runs wait ahead of it (read from the queue, never stored)."""
-import pytest
 import redis
 
 from app.extensions import db, queues
@@ -8,18 +7,6 @@ from tests import evals_helpers as h
 
 AHEAD_1 = "Queued: 1 run ahead of it; a worker starts it when one is free."
 NEXT = "Queued: next in line; a worker starts it when one is free."
-
-
-@pytest.fixture
-def no_worker(worker):
-    """The session's worker stopped meanwhile, and the queue emptied of jobs earlier tests left: nothing moves."""
-    worker.stop()
-    # A stopped worker's blocking pop may outlive it on the embedded Redis and take the next job pushed: feed it a
-    # placeholder first, then empty the queue.
-    queues.connection.rpush("rq:queue:evals", "placeholder")
-    queues.connection.delete("rq:queue:evals")
-    yield
-    worker.restart()
 
 
 def two_queued(user, fake_llm):

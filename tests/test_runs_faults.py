@@ -24,14 +24,6 @@ from tests.apps import make_app
 from tests.services import TEST_REDIS_URL, wait_for
 
 
-@pytest.fixture
-def no_worker(worker):
-    """The session's worker stopped meanwhile: its maintenance (every 2 s) or its queue pop would race the test."""
-    worker.stop()
-    yield
-    worker.restart()
-
-
 def judged_qa(user, fake_llm, n: int, reply=h.qa_reply, ttft: float = 0.15):
     m = h.model(user, fake_llm, "Slow QA", "slow-qa", reply=reply, ttft=ttft)
     j = h.model(user, fake_llm, "Judge", "judge-bot", reply=h.judge_reply)
