@@ -34,13 +34,14 @@ def tour(ids: dict) -> list[tuple[str, str]]:
         ("chat-new", "/chat/new"), ("chat", f"/chat/{ids['conversation']}"),
         ("arena-new", "/chat/arena"), ("arena-battle", f"/chat/{ids['arena']}"),
         ("arena-decided", f"/chat/{ids['arena_decided']}"), ("arena-board", "/leaderboards/arena"),
+        ("leaderboards", "/leaderboards/"), ("leaderboard", f"/leaderboards/{ds}"),
         ("evals", "/evals/"), ("evals-page2", "/evals/?page=2"), ("eval-new", "/evals/new"),
         ("eval-run", f"/evals/{run}"), ("eval-samples", f"/evals/{run}/samples"),
         ("eval-samples-page2", f"/evals/{run}/samples?page=2"), ("eval-sample", f"/evals/{run}/samples/{sample}"),
         ("perf", "/perf/"), ("perf-page2", "/perf/?page=2"), ("perf-new", "/perf/new"),
         ("perf-run", f"/perf/{ids['bench']}"),
         ("profile", "/profile"), ("admin-users", "/admin/users"), ("admin-audit", "/admin/audit"),
-        ("admin-settings", "/admin/settings"), ("not-found", "/evals/999999"),
+        ("admin-settings", "/admin/settings"), ("admin-runs", "/admin/runs"), ("not-found", "/evals/999999"),
     ]
 
 
