@@ -27,17 +27,10 @@ def parse_ids(values: list[str]) -> list[int]:
     return ids
 
 
-def judge_of(run: EvalRun) -> str | None:
-    """Who judged ``run``: its judge's name, a panel's names joined with " + ", None when rules scored it."""
-    panel = (run.params or {}).get("panel") or []
-    if panel:
-        return " + ".join(member["name"] for member in panel)
-    return run.judge_name
-
-
 def run_entry(run: EvalRun) -> dict:
-    """What names a run in a comparison: its id, model and judge."""
-    return {"run_id": run.id, "model": run.endpoint_name, "judge": judge_of(run)}
+    """What names a run in a comparison: its id, model and judge (a panel's names joined with " + ", as
+    ``panel.settle`` stores them; None when rules scored it)."""
+    return {"run_id": run.id, "model": run.endpoint_name, "judge": run.judge_name}
 
 
 def _score_table(run_list: list[EvalRun]) -> list[dict]:
@@ -63,8 +56,8 @@ def _scores(run_list: list[EvalRun]) -> dict[int, dict[tuple, float]]:
 
 
 def pairs(run_list: list[EvalRun]) -> list[dict]:
-    """For each pair (A listed before B, so the older run when ``run_list`` is oldest first): counts of both right / only A / only B / both wrong on the samples both
-    scored, ``diff`` = B - A with its 95% interval, ``p_value`` and ``verdict`` (see ``stats.compare_paired``)."""
+    """For each pair (A listed before B: the older run, ``run_list`` being oldest first): counts of both right /
+    only A / only B / both wrong on the samples both scored, ``diff`` = B - A with its 95% interval, ``p_value`` and ``verdict`` (see ``stats.compare_paired``)."""
     scores = _scores(run_list)
     out = []
     for a, b in combinations(run_list, 2):

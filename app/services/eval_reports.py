@@ -23,7 +23,8 @@ SCORED = sa.and_(EvalSample.verdict.in_(("correct", "wrong")), EvalSample.score.
 def run_json(run: EvalRun) -> dict:
     """The API / export view of a run: settings, status, progress and scores."""
     return {
-        "id": run.id, "status": run.status, "note": run.status_note or runs.queue_note(run), "waiting": run.is_waiting, "error": run.error,
+        "id": run.id, "status": run.status, "note": run.status_note or runs.queue_note(run), "waiting": run.is_waiting,
+        "error": run.error,
         "model": {"id": run.endpoint_id, "name": run.endpoint_name},
         "judge": {"id": run.judge_endpoint_id, "name": run.judge_name} if run.judge_name else None,
         "engine": run.engine, "engine_version": run.engine_version,

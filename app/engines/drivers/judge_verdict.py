@@ -50,12 +50,10 @@ def verdict(reply) -> str | None:
     found = _json_verdict(text)
     if found:
         return None if found == INVALID else found
-    for pattern in (BOXED, VERDICT_KEY, None, LEADING):
-        if pattern is None:
-            if ECHO.search(text):
-                return None
-            continue
+    for pattern in (BOXED, VERDICT_KEY, ECHO, LEADING):
         match = pattern.search(text)
+        if match and pattern is ECHO:
+            return None
         if match:
             letter = match.group(1).upper()
             return None if letter == INVALID else letter

@@ -23,7 +23,8 @@ AGGREGATIONS = ("majority", "mean")
 
 def judges_from(user: User, data: dict, errors: dict, usable_model) -> list[ModelEndpoint]:
     """The judges of form or API ``data``: ``judge_ids`` (a list of 1 to 3 distinct model ids), else the single
-    ``judge_id``; [] when neither names one. Sent together, ``judge_ids`` must start with ``judge_id``. ``usable_model`` checks each id (``evals.usable_model``)."""
+    ``judge_id``; [] when neither names one. Sent together, ``judge_ids`` must start with ``judge_id``.
+    ``usable_model`` checks each id (``evals.usable_model``)."""
     raw, one = data.get("judge_ids"), data.get("judge_id")
     if one in (None, "", 0, "0"):
         one = None
